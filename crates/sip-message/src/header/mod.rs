@@ -1,0 +1,114 @@
+//! Typed headers, decoded on demand with [`crate::Headers::typed`] and
+//! [`crate::Headers::typed_all`]. Each type borrows from the message; none allocates.
+//!
+//! List headers (Via, Contact, Route, Allow, ...) decode one element at a time.
+
+mod cseq;
+mod name_addr;
+mod via;
+
+pub use cseq::CSeq;
+pub use name_addr::{
+    Contact, From, NameAddr, PAssertedIdentity, Path, RecordRoute, ReferTo, ReferredBy, Route, To,
+};
+pub use via::{BRANCH_MAGIC, Via};
+
+use crate::headers::TypedHeader;
+use crate::{HeaderError, HeaderName, lex};
+
+macro_rules! number_header {
+    ($(#[$doc:meta])* $ty:ident, $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $ty(pub u32);
+
+        impl<'a> TypedHeader<'a> for $ty {
+            const NAME: HeaderName = HeaderName::$name;
+            fn decode(value: &'a str) -> Result<Self, HeaderError> {
+                lex::parse_u32(lex::trim(value)).map($ty).ok_or(HeaderError::Number($what))
+            }
+        }
+    };
+}
+
+number_header!(
+    /// Max-Forwards (RFC 3261 §20.22).
+    MaxForwards, MaxForwards, "Max-Forwards");
+number_header!(
+    /// Content-Length (RFC 3261 §20.14).
+    ContentLength, ContentLength, "Content-Length");
+number_header!(
+    /// Expires, in seconds (RFC 3261 §20.19).
+    Expires, Expires, "Expires");
+number_header!(
+    /// Min-Expires, in seconds (RFC 3261 §20.23).
+    MinExpires, MinExpires, "Min-Expires");
+number_header!(
+    /// RSeq (RFC 3262).
+    RSeq, RSeq, "RSeq");
+
+macro_rules! token_list_header {
+    ($(#[$doc:meta])* $ty:ident, $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $ty<'a>(pub &'a str);
+
+        impl<'a> $ty<'a> {
+            /// The token.
+            pub fn as_str(&self) -> &'a str {
+                self.0
+            }
+        }
+
+        impl<'a> TypedHeader<'a> for $ty<'a> {
+            const NAME: HeaderName = HeaderName::$name;
+            const LIST: bool = true;
+            fn decode(value: &'a str) -> Result<Self, HeaderError> {
+                let v = lex::trim(value);
+                if lex::is_token_str(v) {
+                    Ok($ty(v))
+                } else if v.is_empty() {
+                    Err(HeaderError::Empty)
+                } else {
+                    Err(HeaderError::Syntax("not a token"))
+                }
+            }
+        }
+    };
+}
+
+token_list_header!(
+    /// One method of Allow (RFC 3261 §20.5).
+    Allow, Allow);
+token_list_header!(
+    /// One option tag of Supported (RFC 3261 §20.37).
+    Supported, Supported);
+token_list_header!(
+    /// One option tag of Require (RFC 3261 §20.32).
+    Require, Require);
+token_list_header!(
+    /// One option tag of Proxy-Require (RFC 3261 §20.29).
+    ProxyRequire, ProxyRequire);
+token_list_header!(
+    /// One option tag of Unsupported (RFC 3261 §20.40).
+    Unsupported, Unsupported);
+
+/// Call-ID (RFC 3261 §20.8): `word [ "@" word ]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CallId<'a>(pub &'a str);
+
+impl<'a> TypedHeader<'a> for CallId<'a> {
+    const NAME: HeaderName = HeaderName::CallId;
+    fn decode(value: &'a str) -> Result<Self, HeaderError> {
+        let v = lex::trim(value);
+        if v.is_empty() {
+            return Err(HeaderError::Empty);
+        }
+        if v.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(HeaderError::Syntax(
+                "Call-ID contains whitespace or control characters",
+            ));
+        }
+        Ok(CallId(v))
+    }
+}
