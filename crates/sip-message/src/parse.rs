@@ -213,10 +213,7 @@ impl StartLine {
         if uri.is_empty() {
             return Err(ParseError::StartLine("empty Request-URI"));
         }
-        if uri
-            .iter()
-            .any(|c| !(0x21..0x7f).contains(c))
-        {
+        if uri.iter().any(|c| !(0x21..0x7f).contains(c)) {
             return Err(ParseError::StartLine(
                 "Request-URI contains whitespace or a non-ASCII octet",
             ));

@@ -1,12 +1,15 @@
 //! Checks a server applies before acting on a message, and the one mapping from every failure
 //! to the response it deserves (RFC 3261 §8.2, §16.3; RFC 4475).
 
+use crate::header::BRANCH_MAGIC;
 use crate::header::{
     CSeq, CallId, Contact, Expires, From, MaxForwards, ProxyRequire, RecordRoute, Require, Route,
     To, Via,
 };
 use crate::headers::TypedHeader;
-use crate::{HeaderName, Headers, Message, Method, ParseError, Request, Scheme, ValidationError};
+use crate::{
+    HeaderError, HeaderName, Headers, Message, Method, ParseError, Request, Scheme, ValidationError,
+};
 
 impl Message {
     /// Decodes the headers every element relies on and checks their consistency: Via, From,
@@ -38,9 +41,38 @@ impl Message {
                 return Err(ValidationError::Duplicate(name));
             }
         }
-        all::<Via<'_>>(h)?;
-        all::<From<'_>>(h)?;
-        all::<To<'_>>(h)?;
+        for via in h.typed_all::<Via<'_>>() {
+            let via = via.map_err(|source| ValidationError::Header {
+                name: HeaderName::Via,
+                source,
+            })?;
+            single_param(via.params(), "branch", HeaderName::Via)?;
+        }
+        let from = h
+            .typed::<From<'_>>()
+            .map_err(|source| ValidationError::Header {
+                name: HeaderName::From,
+                source,
+            })?;
+        let to = h
+            .typed::<To<'_>>()
+            .map_err(|source| ValidationError::Header {
+                name: HeaderName::To,
+                source,
+            })?;
+        single_param(from.params(), "tag", HeaderName::From)?;
+        single_param(to.params(), "tag", HeaderName::To)?;
+        // RFC 3261 §8.1.1.3 makes the From tag mandatory; only an RFC 2543 client (no magic
+        // cookie in its branch) may omit it (RFC 4475 inv2543).
+        let rfc3261 = h
+            .typed::<Via<'_>>()
+            .is_ok_and(|v| v.branch().is_some_and(|b| b.starts_with(BRANCH_MAGIC)));
+        if rfc3261 && from.tag().is_none_or(str::is_empty) {
+            return Err(ValidationError::Header {
+                name: HeaderName::From,
+                source: HeaderError::Syntax("missing tag"),
+            });
+        }
         all::<CallId<'_>>(h)?;
         let cseq = h
             .typed::<CSeq<'_>>()
@@ -72,6 +104,15 @@ impl Message {
                 });
             }
         }
+        if let Some(date) = h.get(HeaderName::Date) {
+            // rfc1123-date always ends in GMT (RFC 3261 §20.17, RFC 4475 baddate).
+            if !date.trim_ascii().ends_with(b" GMT") {
+                return Err(ValidationError::Header {
+                    name: HeaderName::Date,
+                    source: crate::HeaderError::Syntax("date is not in GMT"),
+                });
+            }
+        }
         if let Message::Request(req) = self {
             let uri = req.uri().map_err(ValidationError::RequestUri)?;
             if uri.headers().is_some() {
@@ -86,6 +127,26 @@ impl Message {
         }
         Ok(())
     }
+}
+
+/// A parameter whose meaning depends on there being one value (a tag, a branch) appears at most
+/// once.
+fn single_param(
+    p: crate::Params<'_>,
+    name: &str,
+    header: HeaderName,
+) -> Result<(), ValidationError> {
+    if p.iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .count()
+        > 1
+    {
+        return Err(ValidationError::Header {
+            name: header,
+            source: HeaderError::Syntax("parameter repeated"),
+        });
+    }
+    Ok(())
 }
 
 fn all<'a, H: TypedHeader<'a>>(h: &'a Headers) -> Result<(), ValidationError> {
@@ -232,6 +293,19 @@ pub fn check_request(req: &Request, policy: &Policy<'_>) -> Result<(), Rejection
         return Err(reject_invalid(&msg, &e).unwrap_or_else(|| Rejection::new(400, e.to_string())));
     }
     let h = req.headers();
+    if *req.method() == Method::Register {
+        // The address of record must be a SIP or SIPS URI (RFC 3261 §10.3 step 5, RFC 4475 unksm2).
+        let aor_ok = req.to().is_ok_and(|t| t.uri().is_sip())
+            && req
+                .from()
+                .is_ok_and(|f| f.uri().is_sip() || f.uri().scheme() == Scheme::Tel);
+        if !aor_ok {
+            return Err(Rejection::new(
+                400,
+                "To and From of a REGISTER must be SIP URIs",
+            ));
+        }
+    }
     let mut unsupported = Vec::new();
     let tags: Vec<&str> = if policy.proxy {
         h.typed_all::<ProxyRequire<'_>>()

@@ -31,9 +31,19 @@ macro_rules! number_header {
     };
 }
 
-number_header!(
-    /// Max-Forwards (RFC 3261 §20.22).
-    MaxForwards, MaxForwards, "Max-Forwards");
+/// Max-Forwards (RFC 3261 §20.22): 0 to 255 (§8.1.1.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MaxForwards(pub u8);
+
+impl<'a> TypedHeader<'a> for MaxForwards {
+    const NAME: HeaderName = HeaderName::MaxForwards;
+    fn decode(value: &'a str) -> Result<Self, HeaderError> {
+        lex::parse_u32(lex::trim(value))
+            .and_then(|v| u8::try_from(v).ok())
+            .map(MaxForwards)
+            .ok_or(HeaderError::Number("Max-Forwards"))
+    }
+}
 number_header!(
     /// Content-Length (RFC 3261 §20.14).
     ContentLength, ContentLength, "Content-Length");
