@@ -21,7 +21,10 @@ pub trait TypedHeader<'a>: Sized {
 #[derive(Debug, Clone)]
 enum Slot {
     Buf(u32, u32),
-    Own(Bytes),
+    /// Index into `Headers::owned`.
+    Own(u32),
+    /// The canonical spelling of the entry's name (names of headers this crate added).
+    Canonical,
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +45,7 @@ struct Entry {
 pub struct Headers {
     buf: Bytes,
     entries: Vec<Entry>,
+    owned: Vec<Bytes>,
 }
 
 /// One header as stored: its name and raw value.
@@ -65,6 +69,7 @@ impl Headers {
         Headers {
             buf,
             entries: Vec::with_capacity(capacity),
+            owned: Vec::new(),
         }
     }
 
@@ -104,14 +109,22 @@ impl Headers {
     fn bytes<'s>(&'s self, slot: &'s Slot) -> &'s [u8] {
         match slot {
             Slot::Buf(a, b) => &self.buf[*a as usize..*b as usize],
-            Slot::Own(b) => b,
+            Slot::Own(i) => &self.owned[*i as usize],
+            Slot::Canonical => b"",
+        }
+    }
+
+    fn name_bytes<'s>(&'s self, e: &'s Entry) -> &'s [u8] {
+        match e.raw_name {
+            Slot::Canonical => e.name.as_str().as_bytes(),
+            _ => self.bytes(&e.raw_name),
         }
     }
 
     fn view<'s>(&'s self, e: &'s Entry) -> HeaderRef<'s> {
         HeaderRef {
             name: e.name,
-            raw_name: self.bytes(&e.raw_name),
+            raw_name: self.name_bytes(e),
             value: self.bytes(&e.value),
         }
     }
@@ -156,9 +169,7 @@ impl Headers {
             .find(|e| {
                 if known == HeaderName::Extension {
                     e.name == HeaderName::Extension
-                        && self
-                            .bytes(&e.raw_name)
-                            .eq_ignore_ascii_case(name.as_bytes())
+                        && self.name_bytes(e).eq_ignore_ascii_case(name.as_bytes())
                 } else {
                     e.name == known
                 }
@@ -201,14 +212,15 @@ impl Headers {
 
     /// Appends a header.
     pub fn push(&mut self, name: HeaderName, value: impl Into<Bytes>) {
-        self.entries
-            .push(Self::owned(name, name.as_str(), value.into()));
+        let e = self.owned(name, None, value.into());
+        self.entries.push(e);
     }
 
     /// Appends an extension header spelled `name`.
     pub fn push_named(&mut self, name: &str, value: impl Into<Bytes>) {
         let known = HeaderName::from_bytes(name.as_bytes());
-        self.entries.push(Self::owned(known, name, value.into()));
+        let e = self.owned(known, Some(name), value.into());
+        self.entries.push(e);
     }
 
     /// Inserts a header before every other header with the same name (a proxy's Via and
@@ -219,8 +231,8 @@ impl Headers {
             .iter()
             .position(|e| e.name == name)
             .unwrap_or(self.entries.len());
-        self.entries
-            .insert(at, Self::owned(name, name.as_str(), value.into()));
+        let e = self.owned(name, None, value.into());
+        self.entries.insert(at, e);
     }
 
     /// Removes every header with this name; returns how many lines were removed.
@@ -236,7 +248,8 @@ impl Headers {
         let e = self.entries.remove(at);
         Some(match e.value {
             Slot::Buf(a, b) => self.buf.slice(a as usize..b as usize),
-            Slot::Own(b) => b,
+            Slot::Own(i) => self.owned[i as usize].clone(),
+            Slot::Canonical => Bytes::new(),
         })
     }
 
@@ -245,18 +258,38 @@ impl Headers {
     pub fn set(&mut self, name: HeaderName, value: impl Into<Bytes>) {
         let at = self.entries.iter().position(|e| e.name == name);
         self.remove(name);
-        let e = Self::owned(name, name.as_str(), value.into());
+        let e = self.owned(name, None, value.into());
         match at {
             Some(i) => self.entries.insert(i.min(self.entries.len()), e),
             None => self.entries.push(e),
         }
     }
 
-    fn owned(name: HeaderName, spelled: &str, value: Bytes) -> Entry {
+    fn owned(&mut self, name: HeaderName, spelled: Option<&str>, value: Bytes) -> Entry {
+        // A CR or LF in a value would end the header line and let the caller's data inject
+        // headers of its own; they become spaces.
+        let value = if value.iter().any(|&b| b == b'\r' || b == b'\n') {
+            Bytes::from(
+                value
+                    .iter()
+                    .map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b })
+                    .collect::<Vec<u8>>(),
+            )
+        } else {
+            value
+        };
+        let raw_name = match spelled {
+            Some(n) if n != name.as_str() => {
+                self.owned.push(Bytes::copy_from_slice(n.as_bytes()));
+                Slot::Own(self.owned.len() as u32 - 1)
+            }
+            _ => Slot::Canonical,
+        };
+        self.owned.push(value);
         Entry {
             name,
-            raw_name: Slot::Own(Bytes::copy_from_slice(spelled.as_bytes())),
-            value: Slot::Own(value),
+            raw_name,
+            value: Slot::Own(self.owned.len() as u32 - 1),
             line: None,
         }
     }
@@ -267,7 +300,7 @@ impl Headers {
             match e.line {
                 Some((a, b)) => out.put_slice(&self.buf[a as usize..b as usize]),
                 None => {
-                    out.put_slice(self.bytes(&e.raw_name));
+                    out.put_slice(self.name_bytes(e));
                     out.put_slice(b": ");
                     out.put_slice(self.bytes(&e.value));
                     out.put_slice(b"\r\n");
@@ -282,7 +315,7 @@ impl Headers {
             .iter()
             .map(|e| match e.line {
                 Some((a, b)) => (b - a) as usize,
-                None => self.bytes(&e.raw_name).len() + self.bytes(&e.value).len() + 4,
+                None => self.name_bytes(e).len() + self.bytes(&e.value).len() + 4,
             })
             .sum()
     }

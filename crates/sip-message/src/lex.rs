@@ -6,9 +6,51 @@
 
 /// `token` characters of RFC 3261 §25.1: alphanumerics and `-.!%*_+`'~`.
 pub(crate) const fn is_token(b: u8) -> bool {
-    matches!(b,
-        b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
-        | b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
+    CLASS[b as usize] & TOKEN != 0
+}
+
+/// Characters allowed in URI and header parameter names and values besides tokens
+/// (`param-unreserved` and IPv6 brackets, RFC 3261 §25.1).
+pub(crate) const fn is_param_char(b: u8) -> bool {
+    CLASS[b as usize] & (TOKEN | PARAM) != 0
+}
+
+/// Characters that never appear unescaped in a URI: controls, space, `<>"` and DEL.
+pub(crate) const fn is_uri_forbidden(b: u8) -> bool {
+    CLASS[b as usize] & URI_BAD != 0
+}
+
+const TOKEN: u8 = 1;
+const PARAM: u8 = 2;
+const URI_BAD: u8 = 4;
+
+/// One table lookup per byte instead of a chain of comparisons on the hot path.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if matches!(b,
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9'
+            | b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~')
+        {
+            t[i] |= TOKEN;
+        }
+        if matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$') {
+            t[i] |= PARAM;
+        }
+        if b <= b' ' || matches!(b, b'<' | b'>' | b'"' | 0x7f) {
+            t[i] |= URI_BAD;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Position of the first `b` in `s`. Values and their parts are short, where a plain loop
+/// beats both `str::find(char)` and memchr's set-up cost.
+pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
+    s.bytes().position(|c| c == b)
 }
 
 /// Whether every byte of a non-empty string is a token character.
@@ -23,7 +65,16 @@ pub(crate) const fn is_lws(b: u8) -> bool {
 
 /// Trims linear whitespace (including folds) from both ends.
 pub(crate) fn trim(s: &str) -> &str {
-    s.trim_matches(|c: char| c.is_ascii() && is_lws(c as u8))
+    let b = s.as_bytes();
+    let (mut i, mut j) = (0, b.len());
+    while i < j && is_lws(b[i]) {
+        i += 1;
+    }
+    while j > i && is_lws(b[j - 1]) {
+        j -= 1;
+    }
+    // Both ends sit next to ASCII whitespace or at the string's ends: char boundaries.
+    &s[i..j]
 }
 
 /// Trims linear whitespace from the start.
@@ -61,6 +112,11 @@ pub(crate) fn find_top_level(
     from: usize,
     needle: u8,
 ) -> Result<Option<usize>, Unbalanced> {
+    let tail = s.get(from..).unwrap_or_default();
+    if !tail.iter().any(|&b| b == b'"' || b == b'<') {
+        // Nothing nests: the first needle is the answer.
+        return Ok(tail.iter().position(|&b| b == needle).map(|p| p + from));
+    }
     let mut i = from;
     let mut in_angle = false;
     while i < s.len() {
@@ -206,6 +262,97 @@ const fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// Whether `c` is linear whitespace (see [`is_lws`]).
+pub(crate) fn is_lws_char(c: char) -> bool {
+    c.is_ascii() && is_lws(c as u8)
+}
+
+/// Index of the first linear whitespace character in `s`.
+pub(crate) fn find_lws(s: &str) -> Option<usize> {
+    s.find(is_lws_char)
+}
+
+/// Splits `s` after its leading run of token characters: `("text", "/plain")` for
+/// `"text/plain"`. The first part is empty when `s` does not start with a token character.
+pub(crate) fn split_token(s: &str) -> (&str, &str) {
+    let end = s.bytes().position(|b| !is_token(b)).unwrap_or(s.len());
+    s.split_at(end)
+}
+
+/// Finds the end of the comment (RFC 3261 §25.1 `comment`) that starts at `start` (which must
+/// index a `(`): comments nest and honour backslash quoted-pairs. Returns the index just past
+/// the closing parenthesis.
+pub(crate) fn comment_end(s: &[u8], start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < s.len() {
+        match s[i] {
+            b'\\' => i += 2,
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth = depth.checked_sub(1)?;
+                i += 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Checks that every quoted string is closed and every `<` has its `>`, scanning as
+/// [`find_top_level`] does. [`crate::Params`] iteration stops silently at an unclosed quote, so
+/// decoders call this first to report the imbalance instead.
+pub(crate) fn check_balanced(s: &[u8]) -> Result<(), Unbalanced> {
+    let mut i = 0;
+    let mut in_angle = false;
+    while i < s.len() {
+        match s[i] {
+            b'"' => {
+                i = quoted_end(s, i).ok_or(Unbalanced::Quote)?;
+                continue;
+            }
+            b'<' if !in_angle => in_angle = true,
+            b'>' if in_angle => in_angle = false,
+            _ => {}
+        }
+        i += 1;
+    }
+    if in_angle {
+        Err(Unbalanced::Angle)
+    } else {
+        Ok(())
+    }
+}
+
+/// The inside of a quoted string with its quoted-pairs resolved, or the text itself when it is
+/// not quoted (a token value).
+pub(crate) fn dequote(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        Some(inner) => unquote(inner),
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
+/// Whether `s` is exactly one well-formed quoted string (`"..."` with its quotes).
+pub(crate) fn is_quoted_string(s: &str) -> bool {
+    s.starts_with('"') && quoted_end(s.as_bytes(), 0) == Some(s.len())
+}
+
+/// Parses one to eight hexadecimal digits into a `u32` (Digest `nc`, RFC 7616 §3.4).
+pub(crate) fn parse_hex_u32(s: &str) -> Option<u32> {
+    if s.is_empty() || s.len() > 8 {
+        return None;
+    }
+    s.bytes()
+        .try_fold(0u32, |v, b| Some(v << 4 | u32::from(hex(b)?)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +390,39 @@ mod tests {
     #[test]
     fn unquote_removes_quoted_pairs() {
         assert_eq!(unquote(r#"a\"b\\c"#), r#"a"b\c"#);
+    }
+
+    #[test]
+    fn comments_nest_and_honour_quoted_pairs() {
+        assert_eq!(comment_end(b"(a (b) c) x", 0), Some(9));
+        assert_eq!(comment_end(br"(a \) b) x", 0), Some(8));
+        assert_eq!(comment_end(b"(a (b c", 0), None);
+        assert_eq!(comment_end(b"(a \\", 0), None);
+    }
+
+    #[test]
+    fn balance_check_finds_open_quotes_and_brackets() {
+        assert_eq!(check_balanced(br#"a="x;y";b=<c>"#), Ok(()));
+        assert_eq!(check_balanced(br#"a="x"#), Err(Unbalanced::Quote));
+        assert_eq!(check_balanced(b"a=<x"), Err(Unbalanced::Angle));
+    }
+
+    #[test]
+    fn dequote_and_quoted_string_shapes() {
+        assert_eq!(dequote(r#""a\"b""#), r#"a"b"#);
+        assert_eq!(dequote("token"), "token");
+        assert_eq!(dequote("\""), "\"");
+        assert!(is_quoted_string(r#""a\"b""#));
+        assert!(!is_quoted_string(r#""a"b""#));
+        assert!(!is_quoted_string("\""));
+    }
+
+    #[test]
+    fn hex_parse_takes_up_to_eight_digits() {
+        assert_eq!(parse_hex_u32("00000001"), Some(1));
+        assert_eq!(parse_hex_u32("FFFFFFFF"), Some(u32::MAX));
+        assert_eq!(parse_hex_u32("100000000"), None);
+        assert_eq!(parse_hex_u32("0000000g"), None);
+        assert_eq!(parse_hex_u32(""), None);
     }
 }

@@ -17,6 +17,7 @@
 //! msg.validate().unwrap();
 //! ```
 
+mod builder;
 mod error;
 pub mod framing;
 pub mod header;
@@ -30,6 +31,7 @@ pub mod status;
 mod uri;
 pub mod validate;
 
+pub use builder::RequestBuilder;
 pub use error::{HeaderError, ParseError, UriError, ValidationError};
 pub use headers::{HeaderRef, Headers, TypedHeader, TypedIter};
 pub use message::{Message, Method, Request, Response};

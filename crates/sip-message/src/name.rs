@@ -33,6 +33,7 @@ macro_rules! header_names {
                 }
             }
 
+            #[cfg(test)]
             const ALL: &'static [(HeaderName, &'static str)] = &[
                 $( (HeaderName::$variant, $canon), )*
             ];
@@ -197,18 +198,88 @@ impl HeaderName {
         if name.len() == 1 {
             return HeaderName::from_compact(name[0]).unwrap_or(HeaderName::Extension);
         }
-        // The hot names first: they make up most of every message.
-        for (known, spelled) in HOT {
-            if name.eq_ignore_ascii_case(spelled.as_bytes()) {
-                return *known;
-            }
+        // Lower-case into a stack buffer, then let the compiler build the search: a match on
+        // byte strings becomes a switch on length followed by word compares.
+        let mut lower = [0u8; MAX_NAME];
+        let Some(dst) = lower.get_mut(..name.len()) else {
+            return HeaderName::Extension;
+        };
+        for (d, s) in dst.iter_mut().zip(name) {
+            *d = s.to_ascii_lowercase();
         }
-        for (known, spelled) in HeaderName::ALL {
-            if spelled.len() == name.len() && name.eq_ignore_ascii_case(spelled.as_bytes()) {
-                return *known;
-            }
+        match &*dst {
+            b"accept" => HeaderName::Accept,
+            b"accept-contact" => HeaderName::AcceptContact,
+            b"accept-encoding" => HeaderName::AcceptEncoding,
+            b"accept-language" => HeaderName::AcceptLanguage,
+            b"alert-info" => HeaderName::AlertInfo,
+            b"allow" => HeaderName::Allow,
+            b"allow-events" => HeaderName::AllowEvents,
+            b"authentication-info" => HeaderName::AuthenticationInfo,
+            b"authorization" => HeaderName::Authorization,
+            b"call-id" => HeaderName::CallId,
+            b"call-info" => HeaderName::CallInfo,
+            b"contact" => HeaderName::Contact,
+            b"content-disposition" => HeaderName::ContentDisposition,
+            b"content-encoding" => HeaderName::ContentEncoding,
+            b"content-language" => HeaderName::ContentLanguage,
+            b"content-length" => HeaderName::ContentLength,
+            b"content-type" => HeaderName::ContentType,
+            b"cseq" => HeaderName::CSeq,
+            b"date" => HeaderName::Date,
+            b"error-info" => HeaderName::ErrorInfo,
+            b"event" => HeaderName::Event,
+            b"expires" => HeaderName::Expires,
+            b"flow-timer" => HeaderName::FlowTimer,
+            b"from" => HeaderName::From,
+            b"identity" => HeaderName::Identity,
+            b"in-reply-to" => HeaderName::InReplyTo,
+            b"max-forwards" => HeaderName::MaxForwards,
+            b"mime-version" => HeaderName::MimeVersion,
+            b"min-expires" => HeaderName::MinExpires,
+            b"min-se" => HeaderName::MinSe,
+            b"organization" => HeaderName::Organization,
+            b"p-asserted-identity" => HeaderName::PAssertedIdentity,
+            b"p-preferred-identity" => HeaderName::PPreferredIdentity,
+            b"path" => HeaderName::Path,
+            b"priority" => HeaderName::Priority,
+            b"privacy" => HeaderName::Privacy,
+            b"proxy-authenticate" => HeaderName::ProxyAuthenticate,
+            b"proxy-authorization" => HeaderName::ProxyAuthorization,
+            b"proxy-require" => HeaderName::ProxyRequire,
+            b"rack" => HeaderName::RAck,
+            b"reason" => HeaderName::Reason,
+            b"record-route" => HeaderName::RecordRoute,
+            b"refer-sub" => HeaderName::ReferSub,
+            b"refer-to" => HeaderName::ReferTo,
+            b"referred-by" => HeaderName::ReferredBy,
+            b"reject-contact" => HeaderName::RejectContact,
+            b"replaces" => HeaderName::Replaces,
+            b"reply-to" => HeaderName::ReplyTo,
+            b"request-disposition" => HeaderName::RequestDisposition,
+            b"require" => HeaderName::Require,
+            b"retry-after" => HeaderName::RetryAfter,
+            b"route" => HeaderName::Route,
+            b"rseq" => HeaderName::RSeq,
+            b"security-client" => HeaderName::SecurityClient,
+            b"security-server" => HeaderName::SecurityServer,
+            b"security-verify" => HeaderName::SecurityVerify,
+            b"server" => HeaderName::Server,
+            b"session-expires" => HeaderName::SessionExpires,
+            b"sip-etag" => HeaderName::SipETag,
+            b"sip-if-match" => HeaderName::SipIfMatch,
+            b"subject" => HeaderName::Subject,
+            b"subscription-state" => HeaderName::SubscriptionState,
+            b"supported" => HeaderName::Supported,
+            b"timestamp" => HeaderName::Timestamp,
+            b"to" => HeaderName::To,
+            b"unsupported" => HeaderName::Unsupported,
+            b"user-agent" => HeaderName::UserAgent,
+            b"via" => HeaderName::Via,
+            b"warning" => HeaderName::Warning,
+            b"www-authenticate" => HeaderName::WwwAuthenticate,
+            _ => HeaderName::Extension,
         }
-        HeaderName::Extension
     }
 
     /// Whether `spelling` names this header (case-insensitive, compact form included).
@@ -217,17 +288,8 @@ impl HeaderName {
     }
 }
 
-const HOT: &[(HeaderName, &str)] = &[
-    (HeaderName::Via, "Via"),
-    (HeaderName::From, "From"),
-    (HeaderName::To, "To"),
-    (HeaderName::CallId, "Call-ID"),
-    (HeaderName::CSeq, "CSeq"),
-    (HeaderName::Contact, "Contact"),
-    (HeaderName::MaxForwards, "Max-Forwards"),
-    (HeaderName::ContentLength, "Content-Length"),
-    (HeaderName::ContentType, "Content-Type"),
-];
+/// Longer than any known name.
+const MAX_NAME: usize = 24;
 
 impl fmt::Display for HeaderName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

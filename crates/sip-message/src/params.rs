@@ -38,6 +38,7 @@ impl<'a> Params<'a> {
             } else {
                 Some(self.raw)
             },
+            quoted: self.raw.as_bytes().contains(&b'"'),
         }
     }
 
@@ -68,21 +69,19 @@ impl<'a> Params<'a> {
     /// Checks the list's grammar: every name a non-empty token, values tokens, quoted strings
     /// or (for IPv6 `received`/`maddr`) bracketed references.
     pub(crate) fn check(&self) -> Result<(), UriError> {
+        // Iteration stops at an unclosed quote, so find one before trusting the iteration.
+        if lex::check_balanced(self.raw.as_bytes()).is_err() {
+            return Err(UriError::BadChar('"'));
+        }
         for (n, v) in self.iter() {
-            if n.is_empty()
-                || !n
-                    .bytes()
-                    .all(|b| lex::is_token(b) || b"[]/:&+$".contains(&b))
-            {
+            if n.is_empty() || !n.bytes().all(lex::is_param_char) {
                 return Err(UriError::EmptyParam);
             }
             if let Some(v) = v {
                 let ok = if v.starts_with('"') {
                     v.len() >= 2 && v.ends_with('"')
                 } else {
-                    !v.is_empty()
-                        && v.bytes()
-                            .all(|b| lex::is_token(b) || b"[]/:&+$".contains(&b))
+                    !v.is_empty() && v.bytes().all(lex::is_param_char)
                 };
                 if !ok {
                     return Err(UriError::BadChar(
@@ -101,6 +100,8 @@ impl<'a> Params<'a> {
 #[derive(Debug, Clone)]
 pub struct ParamIter<'a> {
     rest: Option<&'a str>,
+    /// Whether the list has quoted strings; without them a plain byte search finds each `;`.
+    quoted: bool,
 }
 
 impl<'a> Iterator for ParamIter<'a> {
@@ -108,7 +109,12 @@ impl<'a> Iterator for ParamIter<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let s = self.rest?;
-        let end = match lex::find_top_level(s.as_bytes(), 0, b';') {
+        let found = if self.quoted {
+            lex::find_top_level(s.as_bytes(), 0, b';')
+        } else {
+            Ok(lex::find_byte(s, b';'))
+        };
+        let end = match found {
             Ok(Some(e)) => e,
             Ok(None) => s.len(),
             Err(_) => {
@@ -122,7 +128,7 @@ impl<'a> Iterator for ParamIter<'a> {
         } else {
             None
         };
-        Some(match item.find('=') {
+        Some(match lex::find_byte(item, b'=') {
             Some(eq) => (lex::trim(&item[..eq]), Some(lex::trim(&item[eq + 1..]))),
             None => (lex::trim(item), None),
         })

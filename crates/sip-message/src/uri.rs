@@ -41,18 +41,22 @@ impl Host<'_> {
         if s.is_empty() {
             return Err(UriError::BadHost);
         }
-        if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        // One pass: hostname = *( domainlabel "." ) toplabel [ "." ]; be liberal about label
+        // rules but refuse anything that could not be a name (spaces, brackets, '@', quotes).
+        let mut numeric = true;
+        for b in s.bytes() {
+            if b.is_ascii_digit() || b == b'.' {
+                continue;
+            }
+            numeric = false;
+            if !(b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
+                return Err(UriError::BadHost);
+            }
+        }
+        if numeric {
             if let Ok(v4) = s.parse() {
                 return Ok(Host::Ipv4(v4));
             }
-        }
-        // hostname = *( domainlabel "." ) toplabel [ "." ]; be liberal about label rules but
-        // refuse anything that could not be a name (spaces, brackets, '@', quotes).
-        if !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_')
-        {
-            return Err(UriError::BadHost);
         }
         Ok(Host::Domain(s))
     }
@@ -88,7 +92,7 @@ pub struct Uri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a URI (no surrounding `<>`).
     pub fn parse(raw: &'a str) -> Result<Uri<'a>, UriError> {
-        let colon = raw.find(':').ok_or(UriError::NoScheme)?;
+        let colon = lex::find_byte(raw, b':').ok_or(UriError::NoScheme)?;
         let scheme_str = &raw[..colon];
         if scheme_str.is_empty()
             || !scheme_str.as_bytes()[0].is_ascii_alphabetic()
@@ -98,11 +102,8 @@ impl<'a> Uri<'a> {
         {
             return Err(UriError::BadScheme);
         }
-        if let Some(bad) = raw
-            .chars()
-            .find(|&c| c <= ' ' || matches!(c, '<' | '>' | '"' | '\u{7f}'))
-        {
-            return Err(UriError::BadChar(bad));
+        if let Some(bad) = raw.bytes().find(|&b| lex::is_uri_forbidden(b)) {
+            return Err(UriError::BadChar(char::from(bad)));
         }
         let rest = &raw[colon + 1..];
         let scheme = if scheme_str.eq_ignore_ascii_case("sip") {
@@ -125,7 +126,7 @@ impl<'a> Uri<'a> {
             });
         };
         if scheme == Scheme::Tel {
-            let (number, params) = match rest.find(';') {
+            let (number, params) = match lex::find_byte(rest, b';') {
                 Some(i) => (&rest[..i], Params::new(&rest[i + 1..])),
                 None => (rest, Params::EMPTY),
             };
@@ -151,13 +152,13 @@ impl<'a> Uri<'a> {
             });
         }
 
-        let (userinfo, hostpart) = match rest.find('@') {
+        let (userinfo, hostpart) = match lex::find_byte(rest, b'@') {
             Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
             None => (None, rest),
         };
         let (user, password) = match userinfo {
             Some(ui) => {
-                let (u, p) = match ui.find(':') {
+                let (u, p) = match lex::find_byte(ui, b':') {
                     Some(c) => (&ui[..c], Some(&ui[c + 1..])),
                     None => (ui, None),
                 };
@@ -169,12 +170,12 @@ impl<'a> Uri<'a> {
             }
             None => (None, None),
         };
-        let hp_end = hostpart.find([';', '?']).unwrap_or(hostpart.len());
+        let hp_end = memchr::memchr2(b';', b'?', hostpart.as_bytes()).unwrap_or(hostpart.len());
         let hostport = &hostpart[..hp_end];
         let (host_raw, port) = split_hostport(hostport)?;
         let host = Host::parse(host_raw)?;
         let tail = &hostpart[hp_end..];
-        let (params_raw, headers) = match tail.find('?') {
+        let (params_raw, headers) = match lex::find_byte(tail, b'?') {
             Some(q) => (&tail[..q], Some(&tail[q + 1..])),
             None => (tail, None),
         };
@@ -251,6 +252,56 @@ impl<'a> Uri<'a> {
     pub fn is_sip(&self) -> bool {
         matches!(self.scheme, Scheme::Sip | Scheme::Sips)
     }
+
+    /// Prints the URI from its parsed parts: the scheme in lowercase, `:`, `user[:password]@`,
+    /// the host (IP addresses in their standard form), `:port`, each parameter as `;name` or
+    /// `;name=value`, and `?headers`. A `tel:` URI prints as `tel:number;params`; a URI of any
+    /// other scheme is opaque and prints as written, its scheme lowercased.
+    ///
+    /// Parsing the result gives back the same parts.
+    pub fn to_canonical_string(&self) -> String {
+        use std::fmt::Write as _;
+
+        let colon = self.raw.find(':').unwrap_or(0);
+        let mut out = String::with_capacity(self.raw.len());
+        out.push_str(&self.raw[..colon].to_ascii_lowercase());
+        out.push(':');
+        if self.scheme == Scheme::Other {
+            out.push_str(&self.raw[colon + 1..]);
+            return out;
+        }
+        if let Some(user) = self.user {
+            out.push_str(user);
+            // The number of a tel: URI is its user part, with no host after it.
+            if self.scheme != Scheme::Tel {
+                if let Some(password) = self.password {
+                    out.push(':');
+                    out.push_str(password);
+                }
+                out.push('@');
+            }
+        }
+        if let Some(host) = self.host {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{host}");
+        }
+        if let Some(port) = self.port {
+            let _ = write!(out, ":{port}");
+        }
+        for (name, value) in self.params.iter() {
+            out.push(';');
+            out.push_str(name);
+            if let Some(value) = value {
+                out.push('=');
+                out.push_str(value);
+            }
+        }
+        if let Some(headers) = self.headers {
+            out.push('?');
+            out.push_str(headers);
+        }
+        out
+    }
 }
 
 impl fmt::Display for Uri<'_> {
@@ -270,7 +321,7 @@ fn split_hostport(hp: &str) -> Result<(&str, Option<u16>), UriError> {
             ),
         }
     } else {
-        match hp.rfind(':') {
+        match memchr::memrchr(b':', hp.as_bytes()) {
             Some(c) => (&hp[..c], Some(&hp[c + 1..])),
             None => (hp, None),
         }
@@ -358,6 +409,49 @@ mod tests {
         let u = Uri::parse("nobodyKnowsThisScheme:totallyopaquecontent").expect("valid");
         assert_eq!(u.scheme(), Scheme::Other);
         assert!(u.host().is_none());
+    }
+
+    #[test]
+    fn canonical_string_is_built_from_the_parts() {
+        let cases = [
+            (
+                "SIP:Alice:pw@Example.COM:05070;transport=tcp;lr?subject=hi",
+                "sip:Alice:pw@Example.COM:5070;transport=tcp;lr?subject=hi",
+            ),
+            (
+                "sips:[2001:DB8:0::10]:5061;maddr=[::1]",
+                "sips:[2001:db8::10]:5061;maddr=[::1]",
+            ),
+            (
+                "sip:user;par=u%40example.net@example.com",
+                "sip:user;par=u%40example.net@example.com",
+            ),
+            ("sip:u:@127.0.0.1;lr", "sip:u:@127.0.0.1;lr"),
+            (
+                "TEL:+1-201-555-0123;phone-context=example.com",
+                "tel:+1-201-555-0123;phone-context=example.com",
+            ),
+            ("Urn:Service:SOS", "urn:Service:SOS"),
+            ("sip:example.com;", "sip:example.com"),
+        ];
+        for (input, expected) in cases {
+            let u = Uri::parse(input).expect("valid");
+            let canonical = u.to_canonical_string();
+            assert_eq!(canonical, expected, "canonical form of {input}");
+            let again = Uri::parse(&canonical).expect("canonical form parses");
+            assert_eq!(again.scheme(), u.scheme());
+            assert_eq!(again.user(), u.user());
+            assert_eq!(again.password(), u.password());
+            assert_eq!(again.host(), u.host());
+            assert_eq!(again.port(), u.port());
+            assert!(again.params().iter().eq(u.params().iter()));
+            assert_eq!(again.headers(), u.headers());
+            assert_eq!(
+                again.to_canonical_string(),
+                canonical,
+                "idempotent for {input}"
+            );
+        }
     }
 
     #[test]

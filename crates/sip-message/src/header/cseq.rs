@@ -28,7 +28,8 @@ impl<'a> TypedHeader<'a> for CSeq<'a> {
     fn decode(value: &'a str) -> Result<Self, HeaderError> {
         let v = lex::trim(value);
         let sp = v
-            .find(|c: char| c.is_ascii() && lex::is_lws(c as u8))
+            .bytes()
+            .position(lex::is_lws)
             .ok_or(HeaderError::Syntax("CSeq needs a number and a method"))?;
         let seq = lex::parse_u32(&v[..sp]).ok_or(HeaderError::Number("CSeq sequence"))?;
         let method = lex::trim(&v[sp..]);

@@ -3,18 +3,77 @@
 //!
 //! List headers (Via, Contact, Route, Allow, ...) decode one element at a time.
 
+mod auth;
+mod auth_params;
 mod cseq;
+mod date;
+mod event;
+mod media;
+mod misc;
 mod name_addr;
+mod product;
+mod session;
 mod via;
 
+pub use auth::{
+    AuthenticationInfo, Authorization, Challenge, Credentials, ProxyAuthenticate,
+    ProxyAuthorization, WwwAuthenticate,
+};
+pub use auth_params::{Algorithm, AuthParam, AuthParamIter, AuthParams};
 pub use cseq::CSeq;
+pub use date::{Date, Timestamp, Weekday};
+pub use event::{AllowEvents, Event, EventType, SubState, SubscriptionState};
+pub use media::{Accept, ContentType};
+pub use misc::{
+    Organization, Priority, Privacy, Reason, RetryAfter, SipETag, SipIfMatch, Subject, Warning,
+};
 pub use name_addr::{
     Contact, From, NameAddr, PAssertedIdentity, Path, RecordRoute, ReferTo, ReferredBy, Route, To,
 };
+pub use product::{Product, ProductIter, Server, UserAgent};
+pub use session::{MinSe, RAck, ReferSub, Refresher, Replaces, SessionExpires};
 pub use via::{BRANCH_MAGIC, Via};
 
 use crate::headers::TypedHeader;
-use crate::{HeaderError, HeaderName, lex};
+use crate::{HeaderError, HeaderName, Params, lex};
+
+/// Checks a `;`-separated parameter list (without its leading `;`): quotes closed, every name
+/// a token, every value a token or quoted string.
+pub(crate) fn checked_params(raw: &str) -> Result<Params<'_>, HeaderError> {
+    if lex::trim(raw).is_empty() {
+        return Err(HeaderError::Syntax("empty parameter after ';'"));
+    }
+    lex::check_balanced(raw.as_bytes())?;
+    let params = Params::new(raw);
+    params
+        .check()
+        .map_err(|_| HeaderError::Syntax("malformed parameter"))?;
+    Ok(params)
+}
+
+/// Splits `head ;params` at the first `;`, trimming the head and checking the parameters.
+pub(crate) fn split_params(v: &str) -> Result<(&str, Params<'_>), HeaderError> {
+    match v.find(';') {
+        Some(i) => Ok((lex::trim(&v[..i]), checked_params(&v[i + 1..])?)),
+        None => Ok((lex::trim(v), Params::EMPTY)),
+    }
+}
+
+/// Reads an optional numeric parameter: `Ok(None)` if absent, an error if present but not a
+/// `u32` (or without value).
+pub(crate) fn u32_param(
+    params: &Params<'_>,
+    name: &str,
+    what: &'static str,
+) -> Result<Option<u32>, HeaderError> {
+    match params.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .and_then(lex::parse_u32)
+            .map(Some)
+            .ok_or(HeaderError::Number(what)),
+    }
+}
 
 macro_rules! number_header {
     ($(#[$doc:meta])* $ty:ident, $name:ident, $what:literal) => {

@@ -34,13 +34,11 @@ impl<'a> NameAddr<'a> {
             }
             (Some(&v[..end]), Some(open))
         } else {
-            match v.find('<') {
+            match lex::find_byte(v, b'<') {
                 Some(open) => {
                     let name = lex::trim(&v[..open]);
                     // An unquoted display name is *(token LWS) (RFC 4475 baddn).
-                    let words_ok = name
-                        .split(|c: char| c.is_ascii() && lex::is_lws(c as u8))
-                        .all(|w| w.is_empty() || lex::is_token_str(w));
+                    let words_ok = name.bytes().all(|b| lex::is_token(b) || lex::is_lws(b));
                     if !words_ok {
                         return Err(HeaderError::Syntax(
                             "display name has characters that need quoting",
@@ -53,8 +51,7 @@ impl<'a> NameAddr<'a> {
         };
         match open {
             Some(open) => {
-                let close = v[open..]
-                    .find('>')
+                let close = lex::find_byte(&v[open..], b'>')
                     .map(|c| open + c)
                     .ok_or(HeaderError::Unbalanced("angle bracket"))?;
                 let uri = Uri::parse(&v[open + 1..close])?;
@@ -73,7 +70,7 @@ impl<'a> NameAddr<'a> {
                 })
             }
             None => {
-                let (uri_raw, params) = match v.find(';') {
+                let (uri_raw, params) = match lex::find_byte(v, b';') {
                     Some(i) => (lex::trim(&v[..i]), Params::new(&v[i + 1..])),
                     None => (v, Params::EMPTY),
                 };

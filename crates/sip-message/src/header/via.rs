@@ -73,11 +73,8 @@ impl<'a> TypedHeader<'a> for Via<'a> {
         let v = lex::trim(value);
         // sent-protocol = protocol-name SLASH protocol-version SLASH transport, where SLASH
         // allows whitespace around it (RFC 4475 wsinv).
-        let s1 = v
-            .find('/')
-            .ok_or(HeaderError::Syntax("sent-protocol has no '/'"))?;
-        let s2 = v[s1 + 1..]
-            .find('/')
+        let s1 = lex::find_byte(v, b'/').ok_or(HeaderError::Syntax("sent-protocol has no '/'"))?;
+        let s2 = lex::find_byte(&v[s1 + 1..], b'/')
             .map(|i| s1 + 1 + i)
             .ok_or(HeaderError::Syntax("sent-protocol has one '/'"))?;
         let name = lex::trim(&v[..s1]);
@@ -87,7 +84,8 @@ impl<'a> TypedHeader<'a> for Via<'a> {
         }
         let rest = lex::trim_start(&v[s2 + 1..]);
         let t_end = rest
-            .find(|c: char| !(c.is_ascii() && lex::is_token(c as u8)))
+            .bytes()
+            .position(|b| !lex::is_token(b))
             .unwrap_or(rest.len());
         let transport = &rest[..t_end];
         if transport.is_empty() {
@@ -98,7 +96,7 @@ impl<'a> TypedHeader<'a> for Via<'a> {
             return Err(HeaderError::Syntax("no whitespace before sent-by"));
         }
         let rest = lex::trim_start(rest);
-        let (sent_by, params) = match rest.find(';') {
+        let (sent_by, params) = match lex::find_byte(rest, b';') {
             Some(i) => (lex::trim(&rest[..i]), Params::new(&rest[i + 1..])),
             None => (lex::trim(rest), Params::EMPTY),
         };
@@ -122,9 +120,8 @@ impl<'a> TypedHeader<'a> for Via<'a> {
 
 fn split_sent_by(s: &str) -> Result<(&str, Option<u16>), HeaderError> {
     let (host, port) = if s.starts_with('[') {
-        let close = s
-            .find(']')
-            .ok_or(HeaderError::Syntax("unclosed IPv6 reference"))?;
+        let close =
+            lex::find_byte(s, b']').ok_or(HeaderError::Syntax("unclosed IPv6 reference"))?;
         let after = lex::trim(&s[close + 1..]);
         match after.strip_prefix(':') {
             Some(p) => (&s[..=close], Some(lex::trim(p))),
@@ -132,7 +129,7 @@ fn split_sent_by(s: &str) -> Result<(&str, Option<u16>), HeaderError> {
             None => return Err(HeaderError::Syntax("text after IPv6 reference")),
         }
     } else {
-        match s.find(':') {
+        match lex::find_byte(s, b':') {
             Some(c) => (lex::trim(&s[..c]), Some(lex::trim(&s[c + 1..]))),
             None => (s, None),
         }

@@ -8,7 +8,7 @@ use sip_message::validate::{Policy, check_request, reject_invalid, reject_parse_
 
 /// What an element did with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Processed normally (a request passed every check, a response was accepted).
     Accept,
     /// Answered with this status.
@@ -17,7 +17,7 @@ pub enum Outcome {
     Drop,
 }
 
-pub const UAS_ACCEPT: &[&str] = &[
+pub(crate) const UAS_ACCEPT: &[&str] = &[
     "application/sdp",
     "text/plain",
     "multipart/signed",
@@ -27,7 +27,7 @@ pub const UAS_ACCEPT: &[&str] = &[
 
 /// Runs a message through the parser, the validator and the UAS (or proxy) checks the way a
 /// server does.
-pub fn outcome(raw: Bytes, proxy: bool) -> Outcome {
+pub(crate) fn outcome(raw: Bytes, proxy: bool) -> Outcome {
     let msg = match Message::parse(raw.clone()) {
         Ok(m) => m,
         Err(e) => {
@@ -61,17 +61,17 @@ pub fn outcome(raw: Bytes, proxy: bool) -> Outcome {
 }
 
 /// One PROTOS c07-sip case rendered with loopback values: the INVITE and its teardown request.
-pub struct ProtosCase {
+pub(crate) struct ProtosCase {
     /// Case number (0 is the valid reference INVITE).
-    pub number: usize,
+    pub(crate) number: usize,
     /// The rendered INVITE.
-    pub invite: Vec<u8>,
+    pub(crate) invite: Vec<u8>,
     /// The rendered teardown (CANCEL).
-    pub teardown: Vec<u8>,
+    pub(crate) teardown: Vec<u8>,
 }
 
 /// Reads every case from `tests/data/protos-c07-sip/cases`.
-pub fn protos_cases() -> Vec<ProtosCase> {
+pub(crate) fn protos_cases() -> Vec<ProtosCase> {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/data/protos-c07-sip/cases");
     let mut cases = Vec::new();
@@ -100,7 +100,7 @@ fn length_prefixed(b: &[u8]) -> Option<(&[u8], &[u8])> {
 }
 
 /// Fills the placeholders with loopback addresses and a Content-Length that matches the body.
-pub fn render(template: &[u8], n: usize) -> Vec<u8> {
+pub(crate) fn render(template: &[u8], n: usize) -> Vec<u8> {
     let subs: [(&[u8], String); 9] = [
         (b"<To>", "bob@127.0.0.1".into()),
         (b"<From-Address>", "127.0.0.1".into()),
@@ -140,19 +140,19 @@ fn replace_all(h: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 }
 
 /// A PROTOS group from `groups.tsv`.
-pub struct ProtosGroup {
+pub(crate) struct ProtosGroup {
     /// Group name.
-    pub name: String,
+    pub(crate) name: String,
     /// Case range.
-    pub cases: std::ops::RangeInclusive<usize>,
+    pub(crate) cases: std::ops::RangeInclusive<usize>,
     /// Whether a strict parser must reject the group's cases.
-    pub must_fail: bool,
+    pub(crate) must_fail: bool,
     /// Cases of the group that are in fact valid (or in fact invalid for MUST_PASS groups).
-    pub exceptions: Vec<usize>,
+    pub(crate) exceptions: Vec<usize>,
 }
 
 /// Reads `groups.tsv`.
-pub fn protos_groups() -> Vec<ProtosGroup> {
+pub(crate) fn protos_groups() -> Vec<ProtosGroup> {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/data/protos-c07-sip/groups.tsv");
     let tsv = std::fs::read_to_string(path).expect("groups.tsv");
