@@ -46,6 +46,11 @@ impl Message {
                 name: HeaderName::Via,
                 source,
             })?;
+            via.check_params()
+                .map_err(|source| ValidationError::Header {
+                    name: HeaderName::Via,
+                    source,
+                })?;
             single_param(via.params(), "branch", HeaderName::Via)?;
         }
         let from = h
@@ -60,6 +65,10 @@ impl Message {
                 name: HeaderName::To,
                 source,
             })?;
+        for (name, na) in [(HeaderName::From, &from.0), (HeaderName::To, &to.0)] {
+            na.check_params()
+                .map_err(|source| ValidationError::Header { name, source })?;
+        }
         single_param(from.params(), "tag", HeaderName::From)?;
         single_param(to.params(), "tag", HeaderName::To)?;
         // RFC 3261 §8.1.1.3 makes the From tag mandatory; only an RFC 2543 client (no magic
@@ -84,13 +93,15 @@ impl Message {
         all::<Expires>(h)?;
         all::<Require<'_>>(h)?;
         all::<ProxyRequire<'_>>(h)?;
-        all::<Route<'_>>(h)?;
-        all::<RecordRoute<'_>>(h)?;
+        name_addrs::<Route<'_>>(h)?;
+        name_addrs::<RecordRoute<'_>>(h)?;
         for c in h.typed_all::<Contact<'_>>() {
-            let c = c.map_err(|source| ValidationError::Header {
-                name: HeaderName::Contact,
-                source,
-            })?;
+            let c = c
+                .and_then(|c| c.addr().map_or(Ok(()), |a| a.check_params()).map(|()| c))
+                .map_err(|source| ValidationError::Header {
+                    name: HeaderName::Contact,
+                    source,
+                })?;
             if let Some(Err(source)) = c.expires() {
                 return Err(ValidationError::Header {
                     name: HeaderName::Contact,
@@ -145,6 +156,21 @@ fn single_param(
             name: header,
             source: HeaderError::Syntax("parameter repeated"),
         });
+    }
+    Ok(())
+}
+
+/// Decodes every value of a name-addr list header and checks its parameters.
+fn name_addrs<'a, H>(h: &'a Headers) -> Result<(), ValidationError>
+where
+    H: TypedHeader<'a> + std::ops::Deref<Target = crate::header::NameAddr<'a>>,
+{
+    for v in h.typed_all::<H>() {
+        v.and_then(|v| v.check_params())
+            .map_err(|source| ValidationError::Header {
+                name: H::NAME,
+                source,
+            })?;
     }
     Ok(())
 }

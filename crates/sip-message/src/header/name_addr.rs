@@ -61,7 +61,6 @@ impl<'a> NameAddr<'a> {
                     None if rest.is_empty() => Params::EMPTY,
                     None => return Err(HeaderError::Syntax("unexpected text after >")),
                 };
-                params.check()?;
                 Ok(NameAddr {
                     display,
                     uri,
@@ -80,7 +79,6 @@ impl<'a> NameAddr<'a> {
                     ));
                 }
                 let uri = Uri::parse(uri_raw)?;
-                params.check()?;
                 Ok(NameAddr {
                     display: None,
                     uri,
@@ -89,6 +87,12 @@ impl<'a> NameAddr<'a> {
                 })
             }
         }
+    }
+
+    /// Checks the header parameters' grammar (names tokens, values tokens or quoted strings).
+    /// [`crate::Message::validate`] calls it; decoding alone does not.
+    pub fn check_params(&self) -> Result<(), HeaderError> {
+        self.params.check().map_err(HeaderError::from)
     }
 
     /// The display name as written (quotes included if it was quoted).
