@@ -47,6 +47,11 @@ impl SessionDescription {
             if raw.is_empty() {
                 continue;
             }
+            // RFC 8866 §9 byte-string excludes CR and LF: a CR left inside the line could
+            // not be printed back as the same line.
+            if raw.contains(&b'\r') {
+                return Err(ParseError::MalformedLine { line: number });
+            }
             parser.unterminated = !terminated;
             let text =
                 std::str::from_utf8(raw).map_err(|_| ParseError::InvalidUtf8 { line: number })?;

@@ -156,3 +156,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_carriage_return_inside_a_line_is_rejected() {
+    // Found by the sdp fuzz target (fuzz/regressions/sdp-trailing-cr-in-value): a value that
+    // kept a CR could not be printed and parsed back to the same description.
+    let input = b"v=0\no=- 3 3 II .\ns=\r\r";
+    assert!(sdp::SessionDescription::parse(input).is_err());
+    let input = b"v=0\r\no=- 3 3 IN IP4 127.0.0.1\r\ns=a\rb\r\nt=0 0\r\n";
+    assert!(sdp::SessionDescription::parse(input).is_err());
+}
