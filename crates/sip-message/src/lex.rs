@@ -112,12 +112,21 @@ pub(crate) fn find_top_level(
     from: usize,
     needle: u8,
 ) -> Result<Option<usize>, Unbalanced> {
-    let tail = s.get(from..).unwrap_or_default();
-    if !tail.iter().any(|&b| b == b'"' || b == b'<') {
-        // Nothing nests: the first needle is the answer.
-        return Ok(tail.iter().position(|&b| b == needle).map(|p| p + from));
-    }
+    // Fast path: until a quote or bracket appears, the first needle is the answer.
     let mut i = from;
+    while i < s.len() {
+        let b = s[i];
+        if b == needle {
+            return Ok(Some(i));
+        }
+        if b == b'"' || b == b'<' {
+            break;
+        }
+        i += 1;
+    }
+    if i == s.len() {
+        return Ok(None);
+    }
     let mut in_angle = false;
     while i < s.len() {
         let b = s[i];

@@ -63,58 +63,71 @@ impl Message {
         let mut content_length: Option<usize> = None;
         let body_start = loop {
             line_no += 1;
-            let Some(end) = line_end(b, pos).map_err(|reason| ParseError::HeaderLine {
+            let bad = |reason| ParseError::HeaderLine {
                 line: line_no,
                 reason,
-            })?
-            else {
-                return Err(ParseError::Unterminated);
             };
-            if end == pos {
-                break end + 2;
+            match b.get(pos) {
+                None => return Err(ParseError::Unterminated),
+                Some(b'\r') => match b.get(pos + 1) {
+                    Some(b'\n') => break pos + 2,
+                    None => return Err(ParseError::Unterminated),
+                    Some(_) => return Err(bad("bare CR")),
+                },
+                Some(b'\n') => return Err(bad("bare LF")),
+                Some(b' ' | b'\t') => {
+                    // A fold: the value continues; keep its bytes, whitespace included.
+                    let end = line_end(b, pos)
+                        .map_err(bad)?
+                        .ok_or(ParseError::Unterminated)?;
+                    let value_end = pos + trim_end(&b[pos..end]);
+                    if !headers.extend_last(value_end, end + 2) {
+                        return Err(bad("continuation line before any header"));
+                    }
+                    pos = end + 2;
+                    continue;
+                }
+                Some(_) => {}
             }
             if headers.len() >= limits.max_headers {
-                return Err(ParseError::HeaderLine {
-                    line: line_no,
-                    reason: "too many header lines",
-                });
+                return Err(bad("too many header lines"));
             }
-            let line = &b[pos..end];
-            if line[0] == b' ' || line[0] == b'\t' {
-                // A fold: the value continues; keep its bytes, whitespace included.
-                let value_end = pos + trim_end(line);
-                let value_end = value_end.max(pos);
-                if !headers.extend_last(value_end, end + 2) {
-                    return Err(ParseError::HeaderLine {
-                        line: line_no,
-                        reason: "continuation line before any header",
-                    });
+            // One pass over the name, the colon and the whitespace around it.
+            let mut i = pos;
+            while i < b.len() && lex::is_token(b[i]) {
+                i += 1;
+            }
+            let name_end = i;
+            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+                i += 1;
+            }
+            match b.get(i) {
+                Some(b':') if name_end > pos => {}
+                None | Some(b'\r' | b'\n') => return Err(bad("no colon")),
+                Some(_) => {
+                    let has_colon = b[i..]
+                        .iter()
+                        .take_while(|&&c| c != b'\r' && c != b'\n')
+                        .any(|&c| c == b':');
+                    return Err(bad(if has_colon {
+                        "header name is not a token"
+                    } else {
+                        "no colon"
+                    }));
                 }
-                pos = end + 2;
-                continue;
             }
-            let Some(colon) = memchr(b':', line) else {
-                return Err(ParseError::HeaderLine {
-                    line: line_no,
-                    reason: "no colon",
-                });
-            };
-            let name_len = trim_end(&line[..colon]);
-            let raw_name = &line[..name_len];
-            if raw_name.is_empty() || !raw_name.iter().all(|&c| lex::is_token(c)) {
-                return Err(ParseError::HeaderLine {
-                    line: line_no,
-                    reason: "header name is not a token",
-                });
+            i += 1;
+            while i < b.len() && (b[i] == b' ' || b[i] == b'\t') {
+                i += 1;
             }
-            let mut vs = colon + 1;
-            while vs < line.len() && (line[vs] == b' ' || line[vs] == b'\t') {
-                vs += 1;
-            }
-            let ve = trim_end(line).max(vs);
-            let name = HeaderName::from_bytes(raw_name);
+            let vs = i;
+            let end = line_end(b, vs)
+                .map_err(bad)?
+                .ok_or(ParseError::Unterminated)?;
+            let ve = vs + trim_end(&b[vs..end]);
+            let name = HeaderName::from_bytes(&b[pos..name_end]);
             if name == HeaderName::ContentLength {
-                let value = &line[vs..ve];
+                let value = &b[vs..ve];
                 let n = std::str::from_utf8(value)
                     .ok()
                     .and_then(lex::parse_u32)
@@ -127,12 +140,7 @@ impl Message {
                 }
                 content_length = Some(n);
             }
-            headers.push_parsed(
-                name,
-                (pos, pos + name_len),
-                (pos + vs, pos + ve),
-                (pos, end + 2),
-            );
+            headers.push_parsed(name, (pos, name_end), (vs, ve), (pos, end + 2));
             pos = end + 2;
         };
 
