@@ -54,12 +54,41 @@ impl Host<'_> {
             }
         }
         if numeric {
-            if let Ok(v4) = s.parse() {
+            if let Some(v4) = parse_ipv4(s.as_bytes()) {
                 return Ok(Host::Ipv4(v4));
             }
         }
         Ok(Host::Domain(s))
     }
+}
+
+/// Dotted-quad IPv4 (four decimal octets of at most three digits, no leading zeros, as
+/// `Ipv4Addr::from_str` accepts), without the generic parser's overhead.
+fn parse_ipv4(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut n = 0;
+    let mut i = 0;
+    while n < 4 {
+        let start = i;
+        let mut v: u16 = 0;
+        while i < s.len() && s[i].is_ascii_digit() && i - start < 3 {
+            v = v * 10 + u16::from(s[i] - b'0');
+            i += 1;
+        }
+        let len = i - start;
+        if len == 0 || (len > 1 && s[start] == b'0') || v > 255 {
+            return None;
+        }
+        octets[n] = v as u8;
+        n += 1;
+        if n < 4 {
+            if s.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    (i == s.len()).then(|| Ipv4Addr::from(octets))
 }
 
 impl fmt::Display for Host<'_> {
@@ -372,6 +401,26 @@ mod tests {
         assert_eq!(u.params().get("transport"), Some(Some("tcp")));
         assert_eq!(u.params().get("LR"), Some(None));
         assert_eq!(u.headers(), Some("subject=hi"));
+    }
+
+    #[test]
+    fn ipv4_hosts_parse_like_the_standard_library() {
+        for s in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "192.0.2.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1..2.3",
+            "1.2.3.4.",
+            "1234.1.1.1",
+            "",
+        ] {
+            assert_eq!(parse_ipv4(s.as_bytes()), s.parse::<Ipv4Addr>().ok(), "{s}");
+        }
     }
 
     #[test]

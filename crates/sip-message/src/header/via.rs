@@ -85,16 +85,25 @@ impl<'a> TypedHeader<'a> for Via<'a> {
         let v = lex::trim(value);
         // sent-protocol = protocol-name SLASH protocol-version SLASH transport, where SLASH
         // allows whitespace around it (RFC 4475 wsinv).
-        let s1 = lex::find_byte(v, b'/').ok_or(HeaderError::Syntax("sent-protocol has no '/'"))?;
-        let s2 = lex::find_byte(&v[s1 + 1..], b'/')
-            .map(|i| s1 + 1 + i)
-            .ok_or(HeaderError::Syntax("sent-protocol has one '/'"))?;
-        let name = lex::trim(&v[..s1]);
-        let version = lex::trim(&v[s1 + 1..s2]);
-        if !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
-            return Err(HeaderError::Syntax("sent-protocol is not SIP/2.0"));
-        }
-        let rest = lex::trim_start(&v[s2 + 1..]);
+        // Almost every Via starts with the exact text; only the others pay for the general
+        // grammar.
+        let after_protocol = match v.get(..8) {
+            Some(p) if p == "SIP/2.0/" => &v[8..],
+            _ => {
+                let s1 = lex::find_byte(v, b'/')
+                    .ok_or(HeaderError::Syntax("sent-protocol has no '/'"))?;
+                let s2 = lex::find_byte(&v[s1 + 1..], b'/')
+                    .map(|i| s1 + 1 + i)
+                    .ok_or(HeaderError::Syntax("sent-protocol has one '/'"))?;
+                let name = lex::trim(&v[..s1]);
+                let version = lex::trim(&v[s1 + 1..s2]);
+                if !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
+                    return Err(HeaderError::Syntax("sent-protocol is not SIP/2.0"));
+                }
+                &v[s2 + 1..]
+            }
+        };
+        let rest = lex::trim_start(after_protocol);
         let t_end = rest
             .bytes()
             .position(|b| !lex::is_token(b))
