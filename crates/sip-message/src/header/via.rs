@@ -88,7 +88,7 @@ impl<'a> TypedHeader<'a> for Via<'a> {
         // Almost every Via starts with the exact text; only the others pay for the general
         // grammar.
         let after_protocol = match v.get(..8) {
-            Some(p) if p == "SIP/2.0/" => &v[8..],
+            Some("SIP/2.0/") => &v[8..],
             _ => {
                 let s1 = lex::find_byte(v, b'/')
                     .ok_or(HeaderError::Syntax("sent-protocol has no '/'"))?;
