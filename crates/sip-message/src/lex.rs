@@ -9,20 +9,29 @@ pub(crate) const fn is_token(b: u8) -> bool {
     CLASS[b as usize] & TOKEN != 0
 }
 
-/// Characters allowed in URI and header parameter names and values besides tokens
-/// (`param-unreserved` and IPv6 brackets, RFC 3261 §25.1).
-pub(crate) const fn is_param_char(b: u8) -> bool {
-    CLASS[b as usize] & (TOKEN | PARAM) != 0
-}
-
 /// Characters that never appear unescaped in a URI: controls, space, `<>"` and DEL.
 pub(crate) const fn is_uri_forbidden(b: u8) -> bool {
     CLASS[b as usize] & URI_BAD != 0
 }
 
+/// Whether every byte of `s` may appear in a host name (alphanumerics, `-`, `.`, `_`), and
+/// whether all of them are digits or dots (a candidate IPv4 address). One table lookup and one
+/// AND per byte, no branches.
+pub(crate) fn host_class(s: &[u8]) -> (bool, bool) {
+    let mut all = HOST | DIGIT_DOT;
+    for &b in s {
+        all &= CLASS[b as usize];
+    }
+    (all & HOST != 0, all & DIGIT_DOT != 0)
+}
+
 const TOKEN: u8 = 1;
 const PARAM: u8 = 2;
 const URI_BAD: u8 = 4;
+const HOST: u8 = 8;
+const DIGIT_DOT: u8 = 16;
+/// TOKEN or PARAM, as one bit so that an AND over a string can test it.
+const PCHAR: u8 = 32;
 
 /// One table lookup per byte instead of a chain of comparisons on the hot path.
 const CLASS: [u8; 256] = {
@@ -39,8 +48,17 @@ const CLASS: [u8; 256] = {
         if matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$') {
             t[i] |= PARAM;
         }
+        if t[i] & (TOKEN | PARAM) != 0 {
+            t[i] |= PCHAR;
+        }
         if b <= b' ' || matches!(b, b'<' | b'>' | b'"' | 0x7f) {
             t[i] |= URI_BAD;
+        }
+        if matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_') {
+            t[i] |= HOST;
+        }
+        if matches!(b, b'0'..=b'9' | b'.') {
+            t[i] |= DIGIT_DOT;
         }
         i += 1;
     }
@@ -55,7 +73,30 @@ pub(crate) fn find_byte(s: &str, b: u8) -> Option<usize> {
 
 /// Whether every byte of a non-empty string is a token character.
 pub(crate) fn is_token_str(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(is_token)
+    !s.is_empty() && all_have(s.as_bytes(), TOKEN)
+}
+
+/// Whether a non-empty string consists of parameter characters (tokens and `[]/:&+$`).
+pub(crate) fn is_param_str(s: &str) -> bool {
+    !s.is_empty() && all_have(s.as_bytes(), PCHAR)
+}
+
+/// Whether any byte is one that never appears unescaped in a URI.
+pub(crate) fn has_uri_forbidden(s: &[u8]) -> bool {
+    let mut any = 0;
+    for &b in s {
+        any |= CLASS[b as usize];
+    }
+    any & URI_BAD != 0
+}
+
+/// Whether every byte has the class bit `bit`: an AND over table entries, no branch per byte.
+fn all_have(s: &[u8], bit: u8) -> bool {
+    let mut all = bit;
+    for &b in s {
+        all &= CLASS[b as usize];
+    }
+    all != 0
 }
 
 /// Linear whitespace as bytes: SP, HTAB, and the CR/LF of a fold.

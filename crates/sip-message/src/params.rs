@@ -74,14 +74,14 @@ impl<'a> Params<'a> {
             return Err(UriError::BadChar('"'));
         }
         for (n, v) in self.iter() {
-            if n.is_empty() || !n.bytes().all(lex::is_param_char) {
+            if !lex::is_param_str(n) {
                 return Err(UriError::EmptyParam);
             }
             if let Some(v) = v {
                 let ok = if v.starts_with('"') {
                     v.len() >= 2 && v.ends_with('"')
                 } else {
-                    !v.is_empty() && v.bytes().all(lex::is_param_char)
+                    lex::is_param_str(v)
                 };
                 if !ok {
                     return Err(UriError::BadChar(

@@ -41,17 +41,11 @@ impl Host<'_> {
         if s.is_empty() {
             return Err(UriError::BadHost);
         }
-        // One pass: hostname = *( domainlabel "." ) toplabel [ "." ]; be liberal about label
-        // rules but refuse anything that could not be a name (spaces, brackets, '@', quotes).
-        let mut numeric = true;
-        for b in s.bytes() {
-            if b.is_ascii_digit() || b == b'.' {
-                continue;
-            }
-            numeric = false;
-            if !(b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
-                return Err(UriError::BadHost);
-            }
+        // hostname = *( domainlabel "." ) toplabel [ "." ]; be liberal about label rules but
+        // refuse anything that could not be a name (spaces, brackets, '@', quotes).
+        let (name_chars, numeric) = lex::host_class(s.as_bytes());
+        if !name_chars {
+            return Err(UriError::BadHost);
         }
         if numeric {
             if let Some(v4) = parse_ipv4(s.as_bytes()) {
@@ -131,7 +125,11 @@ impl<'a> Uri<'a> {
         {
             return Err(UriError::BadScheme);
         }
-        if let Some(bad) = raw.bytes().find(|&b| lex::is_uri_forbidden(b)) {
+        if lex::has_uri_forbidden(raw.as_bytes()) {
+            let bad = raw
+                .bytes()
+                .find(|&b| lex::is_uri_forbidden(b))
+                .unwrap_or(b' ');
             return Err(UriError::BadChar(char::from(bad)));
         }
         let rest = &raw[colon + 1..];
