@@ -154,20 +154,12 @@ pub(crate) fn find_top_level(
     needle: u8,
 ) -> Result<Option<usize>, Unbalanced> {
     // Fast path: until a quote or bracket appears, the first needle is the answer.
-    let mut i = from;
-    while i < s.len() {
-        let b = s[i];
-        if b == needle {
-            return Ok(Some(i));
-        }
-        if b == b'"' || b == b'<' {
-            break;
-        }
-        i += 1;
-    }
-    if i == s.len() {
-        return Ok(None);
-    }
+    let tail = s.get(from..).unwrap_or_default();
+    let mut i = match memchr::memchr3(needle, b'"', b'<', tail) {
+        None => return Ok(None),
+        Some(p) if tail[p] == needle => return Ok(Some(from + p)),
+        Some(p) => from + p,
+    };
     let mut in_angle = false;
     while i < s.len() {
         let b = s[i];

@@ -195,89 +195,444 @@ impl HeaderName {
     /// Looks a name up case-insensitively, including compact forms. Unknown names give
     /// [`HeaderName::Extension`].
     pub fn from_bytes(name: &[u8]) -> HeaderName {
-        if name.len() == 1 {
-            return HeaderName::from_compact(name[0]).unwrap_or(HeaderName::Extension);
-        }
-        // Lower-case into a stack buffer, then let the compiler build the search: a match on
-        // byte strings becomes a switch on length followed by word compares.
-        let mut lower = [0u8; MAX_NAME];
-        let Some(dst) = lower.get_mut(..name.len()) else {
+        let Some(&first) = name.first() else {
             return HeaderName::Extension;
         };
-        for (d, s) in dst.iter_mut().zip(name) {
-            *d = s.to_ascii_lowercase();
+        if name.len() == 1 {
+            return HeaderName::from_compact(first).unwrap_or(HeaderName::Extension);
         }
-        match &*dst {
-            b"accept" => HeaderName::Accept,
-            b"accept-contact" => HeaderName::AcceptContact,
-            b"accept-encoding" => HeaderName::AcceptEncoding,
-            b"accept-language" => HeaderName::AcceptLanguage,
-            b"alert-info" => HeaderName::AlertInfo,
-            b"allow" => HeaderName::Allow,
-            b"allow-events" => HeaderName::AllowEvents,
-            b"authentication-info" => HeaderName::AuthenticationInfo,
-            b"authorization" => HeaderName::Authorization,
-            b"call-id" => HeaderName::CallId,
-            b"call-info" => HeaderName::CallInfo,
-            b"contact" => HeaderName::Contact,
-            b"content-disposition" => HeaderName::ContentDisposition,
-            b"content-encoding" => HeaderName::ContentEncoding,
-            b"content-language" => HeaderName::ContentLanguage,
-            b"content-length" => HeaderName::ContentLength,
-            b"content-type" => HeaderName::ContentType,
-            b"cseq" => HeaderName::CSeq,
-            b"date" => HeaderName::Date,
-            b"error-info" => HeaderName::ErrorInfo,
-            b"event" => HeaderName::Event,
-            b"expires" => HeaderName::Expires,
-            b"flow-timer" => HeaderName::FlowTimer,
-            b"from" => HeaderName::From,
-            b"identity" => HeaderName::Identity,
-            b"in-reply-to" => HeaderName::InReplyTo,
-            b"max-forwards" => HeaderName::MaxForwards,
-            b"mime-version" => HeaderName::MimeVersion,
-            b"min-expires" => HeaderName::MinExpires,
-            b"min-se" => HeaderName::MinSe,
-            b"organization" => HeaderName::Organization,
-            b"p-asserted-identity" => HeaderName::PAssertedIdentity,
-            b"p-preferred-identity" => HeaderName::PPreferredIdentity,
-            b"path" => HeaderName::Path,
-            b"priority" => HeaderName::Priority,
-            b"privacy" => HeaderName::Privacy,
-            b"proxy-authenticate" => HeaderName::ProxyAuthenticate,
-            b"proxy-authorization" => HeaderName::ProxyAuthorization,
-            b"proxy-require" => HeaderName::ProxyRequire,
-            b"rack" => HeaderName::RAck,
-            b"reason" => HeaderName::Reason,
-            b"record-route" => HeaderName::RecordRoute,
-            b"refer-sub" => HeaderName::ReferSub,
-            b"refer-to" => HeaderName::ReferTo,
-            b"referred-by" => HeaderName::ReferredBy,
-            b"reject-contact" => HeaderName::RejectContact,
-            b"replaces" => HeaderName::Replaces,
-            b"reply-to" => HeaderName::ReplyTo,
-            b"request-disposition" => HeaderName::RequestDisposition,
-            b"require" => HeaderName::Require,
-            b"retry-after" => HeaderName::RetryAfter,
-            b"route" => HeaderName::Route,
-            b"rseq" => HeaderName::RSeq,
-            b"security-client" => HeaderName::SecurityClient,
-            b"security-server" => HeaderName::SecurityServer,
-            b"security-verify" => HeaderName::SecurityVerify,
-            b"server" => HeaderName::Server,
-            b"session-expires" => HeaderName::SessionExpires,
-            b"sip-etag" => HeaderName::SipETag,
-            b"sip-if-match" => HeaderName::SipIfMatch,
-            b"subject" => HeaderName::Subject,
-            b"subscription-state" => HeaderName::SubscriptionState,
-            b"supported" => HeaderName::Supported,
-            b"timestamp" => HeaderName::Timestamp,
-            b"to" => HeaderName::To,
-            b"unsupported" => HeaderName::Unsupported,
-            b"user-agent" => HeaderName::UserAgent,
-            b"via" => HeaderName::Via,
-            b"warning" => HeaderName::Warning,
-            b"www-authenticate" => HeaderName::WwwAuthenticate,
+        // Length and first letter pick at most a couple of candidates; one compare settles it.
+        match (name.len(), first.to_ascii_lowercase()) {
+            (2, b't') => {
+                if name.eq_ignore_ascii_case(b"To") {
+                    HeaderName::To
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (3, b'v') => {
+                if name.eq_ignore_ascii_case(b"Via") {
+                    HeaderName::Via
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (4, b'c') => {
+                if name.eq_ignore_ascii_case(b"CSeq") {
+                    HeaderName::CSeq
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (4, b'd') => {
+                if name.eq_ignore_ascii_case(b"Date") {
+                    HeaderName::Date
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (4, b'f') => {
+                if name.eq_ignore_ascii_case(b"From") {
+                    HeaderName::From
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (4, b'p') => {
+                if name.eq_ignore_ascii_case(b"Path") {
+                    HeaderName::Path
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (4, b'r') => {
+                if name.eq_ignore_ascii_case(b"RAck") {
+                    HeaderName::RAck
+                } else if name.eq_ignore_ascii_case(b"RSeq") {
+                    HeaderName::RSeq
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (5, b'a') => {
+                if name.eq_ignore_ascii_case(b"Allow") {
+                    HeaderName::Allow
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (5, b'e') => {
+                if name.eq_ignore_ascii_case(b"Event") {
+                    HeaderName::Event
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (5, b'r') => {
+                if name.eq_ignore_ascii_case(b"Route") {
+                    HeaderName::Route
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (6, b'a') => {
+                if name.eq_ignore_ascii_case(b"Accept") {
+                    HeaderName::Accept
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (6, b'm') => {
+                if name.eq_ignore_ascii_case(b"Min-SE") {
+                    HeaderName::MinSe
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (6, b'r') => {
+                if name.eq_ignore_ascii_case(b"Reason") {
+                    HeaderName::Reason
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (6, b's') => {
+                if name.eq_ignore_ascii_case(b"Server") {
+                    HeaderName::Server
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (7, b'c') => {
+                if name.eq_ignore_ascii_case(b"Call-ID") {
+                    HeaderName::CallId
+                } else if name.eq_ignore_ascii_case(b"Contact") {
+                    HeaderName::Contact
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (7, b'e') => {
+                if name.eq_ignore_ascii_case(b"Expires") {
+                    HeaderName::Expires
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (7, b'p') => {
+                if name.eq_ignore_ascii_case(b"Privacy") {
+                    HeaderName::Privacy
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (7, b'r') => {
+                if name.eq_ignore_ascii_case(b"Require") {
+                    HeaderName::Require
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (7, b's') => {
+                if name.eq_ignore_ascii_case(b"Subject") {
+                    HeaderName::Subject
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (7, b'w') => {
+                if name.eq_ignore_ascii_case(b"Warning") {
+                    HeaderName::Warning
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (8, b'i') => {
+                if name.eq_ignore_ascii_case(b"Identity") {
+                    HeaderName::Identity
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (8, b'p') => {
+                if name.eq_ignore_ascii_case(b"Priority") {
+                    HeaderName::Priority
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (8, b'r') => {
+                if name.eq_ignore_ascii_case(b"Refer-To") {
+                    HeaderName::ReferTo
+                } else if name.eq_ignore_ascii_case(b"Replaces") {
+                    HeaderName::Replaces
+                } else if name.eq_ignore_ascii_case(b"Reply-To") {
+                    HeaderName::ReplyTo
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (8, b's') => {
+                if name.eq_ignore_ascii_case(b"SIP-ETag") {
+                    HeaderName::SipETag
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (9, b'c') => {
+                if name.eq_ignore_ascii_case(b"Call-Info") {
+                    HeaderName::CallInfo
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (9, b'r') => {
+                if name.eq_ignore_ascii_case(b"Refer-Sub") {
+                    HeaderName::ReferSub
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (9, b's') => {
+                if name.eq_ignore_ascii_case(b"Supported") {
+                    HeaderName::Supported
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (9, b't') => {
+                if name.eq_ignore_ascii_case(b"Timestamp") {
+                    HeaderName::Timestamp
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (10, b'a') => {
+                if name.eq_ignore_ascii_case(b"Alert-Info") {
+                    HeaderName::AlertInfo
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (10, b'e') => {
+                if name.eq_ignore_ascii_case(b"Error-Info") {
+                    HeaderName::ErrorInfo
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (10, b'f') => {
+                if name.eq_ignore_ascii_case(b"Flow-Timer") {
+                    HeaderName::FlowTimer
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (10, b'u') => {
+                if name.eq_ignore_ascii_case(b"User-Agent") {
+                    HeaderName::UserAgent
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (11, b'i') => {
+                if name.eq_ignore_ascii_case(b"In-Reply-To") {
+                    HeaderName::InReplyTo
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (11, b'm') => {
+                if name.eq_ignore_ascii_case(b"Min-Expires") {
+                    HeaderName::MinExpires
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (11, b'r') => {
+                if name.eq_ignore_ascii_case(b"Referred-By") {
+                    HeaderName::ReferredBy
+                } else if name.eq_ignore_ascii_case(b"Retry-After") {
+                    HeaderName::RetryAfter
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (11, b'u') => {
+                if name.eq_ignore_ascii_case(b"Unsupported") {
+                    HeaderName::Unsupported
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (12, b'a') => {
+                if name.eq_ignore_ascii_case(b"Allow-Events") {
+                    HeaderName::AllowEvents
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (12, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Type") {
+                    HeaderName::ContentType
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (12, b'm') => {
+                if name.eq_ignore_ascii_case(b"Max-Forwards") {
+                    HeaderName::MaxForwards
+                } else if name.eq_ignore_ascii_case(b"MIME-Version") {
+                    HeaderName::MimeVersion
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (12, b'o') => {
+                if name.eq_ignore_ascii_case(b"Organization") {
+                    HeaderName::Organization
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (12, b'r') => {
+                if name.eq_ignore_ascii_case(b"Record-Route") {
+                    HeaderName::RecordRoute
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (12, b's') => {
+                if name.eq_ignore_ascii_case(b"SIP-If-Match") {
+                    HeaderName::SipIfMatch
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (13, b'a') => {
+                if name.eq_ignore_ascii_case(b"Authorization") {
+                    HeaderName::Authorization
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (13, b'p') => {
+                if name.eq_ignore_ascii_case(b"Proxy-Require") {
+                    HeaderName::ProxyRequire
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (14, b'a') => {
+                if name.eq_ignore_ascii_case(b"Accept-Contact") {
+                    HeaderName::AcceptContact
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (14, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Length") {
+                    HeaderName::ContentLength
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (14, b'r') => {
+                if name.eq_ignore_ascii_case(b"Reject-Contact") {
+                    HeaderName::RejectContact
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (15, b'a') => {
+                if name.eq_ignore_ascii_case(b"Accept-Encoding") {
+                    HeaderName::AcceptEncoding
+                } else if name.eq_ignore_ascii_case(b"Accept-Language") {
+                    HeaderName::AcceptLanguage
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (15, b's') => {
+                if name.eq_ignore_ascii_case(b"Security-Client") {
+                    HeaderName::SecurityClient
+                } else if name.eq_ignore_ascii_case(b"Security-Server") {
+                    HeaderName::SecurityServer
+                } else if name.eq_ignore_ascii_case(b"Security-Verify") {
+                    HeaderName::SecurityVerify
+                } else if name.eq_ignore_ascii_case(b"Session-Expires") {
+                    HeaderName::SessionExpires
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (16, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Encoding") {
+                    HeaderName::ContentEncoding
+                } else if name.eq_ignore_ascii_case(b"Content-Language") {
+                    HeaderName::ContentLanguage
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (16, b'w') => {
+                if name.eq_ignore_ascii_case(b"WWW-Authenticate") {
+                    HeaderName::WwwAuthenticate
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (18, b'p') => {
+                if name.eq_ignore_ascii_case(b"Proxy-Authenticate") {
+                    HeaderName::ProxyAuthenticate
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (18, b's') => {
+                if name.eq_ignore_ascii_case(b"Subscription-State") {
+                    HeaderName::SubscriptionState
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (19, b'a') => {
+                if name.eq_ignore_ascii_case(b"Authentication-Info") {
+                    HeaderName::AuthenticationInfo
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (19, b'c') => {
+                if name.eq_ignore_ascii_case(b"Content-Disposition") {
+                    HeaderName::ContentDisposition
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (19, b'p') => {
+                if name.eq_ignore_ascii_case(b"P-Asserted-Identity") {
+                    HeaderName::PAssertedIdentity
+                } else if name.eq_ignore_ascii_case(b"Proxy-Authorization") {
+                    HeaderName::ProxyAuthorization
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (19, b'r') => {
+                if name.eq_ignore_ascii_case(b"Request-Disposition") {
+                    HeaderName::RequestDisposition
+                } else {
+                    HeaderName::Extension
+                }
+            }
+            (20, b'p') => {
+                if name.eq_ignore_ascii_case(b"P-Preferred-Identity") {
+                    HeaderName::PPreferredIdentity
+                } else {
+                    HeaderName::Extension
+                }
+            }
             _ => HeaderName::Extension,
         }
     }
@@ -287,9 +642,6 @@ impl HeaderName {
         HeaderName::from_bytes(spelling) == self
     }
 }
-
-/// Longer than any known name.
-const MAX_NAME: usize = 24;
 
 impl fmt::Display for HeaderName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
