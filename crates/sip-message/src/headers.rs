@@ -91,14 +91,22 @@ impl Headers {
     }
 
     /// Extends the last parsed header over a folded continuation line.
-    pub(crate) fn extend_last(&mut self, value_end: usize, line_end: usize) -> bool {
+    /// `content` is the continuation line without its leading and trailing whitespace; an empty
+    /// range (a blank continuation) extends only the line, so the value never starts or ends
+    /// with a fold.
+    pub(crate) fn extend_last(&mut self, content: (usize, usize), line_end: usize) -> bool {
         match self.entries.last_mut() {
             Some(Entry {
-                value: Slot::Buf(_, e),
+                value: Slot::Buf(s, e),
                 line: Some((_, le)),
                 ..
             }) => {
-                *e = value_end as u32;
+                if content.0 < content.1 {
+                    if s == e {
+                        *s = content.0 as u32;
+                    }
+                    *e = content.1 as u32;
+                }
                 *le = line_end as u32;
                 true
             }

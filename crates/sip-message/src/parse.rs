@@ -80,8 +80,14 @@ impl Message {
                     let end = line_end(b, pos)
                         .map_err(bad)?
                         .ok_or(ParseError::Unterminated)?;
-                    let value_end = pos + trim_end(&b[pos..end]);
-                    if !headers.extend_last(value_end, end + 2) {
+                    let line = &b[pos..end];
+                    let start = pos
+                        + line
+                            .iter()
+                            .take_while(|&&c| c == b' ' || c == b'\t')
+                            .count();
+                    let content = (start, (pos + trim_end(line)).max(start));
+                    if !headers.extend_last(content, end + 2) {
                         return Err(bad("continuation line before any header"));
                     }
                     pos = end + 2;
