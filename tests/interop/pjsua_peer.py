@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """A scriptable PJSIP user agent (pjsua2) for Carillon's interop tests.
 
-  pjsua_peer.py call  --transport udp|tcp|tls --port P --target SIP-URI [--hold SECONDS]
-  pjsua_peer.py answer --transport udp|tcp|tls --port P [--timeout SECONDS]
+  pjsua_peer.py call  --transport udp|tcp|tls --port P --target SIP-URI [--hold SECONDS] [--ca FILE]
+  pjsua_peer.py answer --transport udp|tcp|tls --port P [--timeout SECONDS] [--cert FILE --key FILE]
 
 `call` places one call, waits for it to be answered, keeps it up for --hold seconds, hangs up
 and exits 0 if the call was confirmed and ended cleanly. `answer` waits for one incoming call,
 answers 200, waits for the caller's BYE and exits 0. Everything binds to 127.0.0.1 (media too),
 with a null audio device. Exit status 1 means the call failed; the reason is printed.
+With TLS, --ca names the CA file that verifies the server (the peer's certificate must name
+127.0.0.1), and --cert/--key the PEM certificate and key this side presents as a TLS server
+(needed in answer mode, where the caller connects to us).
 """
 import argparse
 import gc
@@ -61,6 +64,8 @@ def main():
     ap.add_argument("--hold", type=float, default=1.0)
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--ca", help="CA file for TLS")
+    ap.add_argument("--cert", help="PEM certificate this side presents as a TLS server")
+    ap.add_argument("--key", help="PEM private key of --cert")
     args = ap.parse_args()
 
     ep = pj.Endpoint()
@@ -82,6 +87,9 @@ def main():
     if args.transport == "tls" and args.ca:
         tcfg.tlsConfig.CaListFile = args.ca
         tcfg.tlsConfig.verifyServer = True
+    if args.transport == "tls" and args.cert:
+        tcfg.tlsConfig.certFile = args.cert
+        tcfg.tlsConfig.privKeyFile = args.key or ""
     ep.transportCreate(kind, tcfg)
     ep.libStart()
 
