@@ -195,439 +195,457 @@ impl HeaderName {
     /// Looks a name up case-insensitively, including compact forms. Unknown names give
     /// [`HeaderName::Extension`].
     pub fn from_bytes(name: &[u8]) -> HeaderName {
+        if !name.iter().all(|&b| crate::lex::is_token(b)) {
+            return HeaderName::Extension;
+        }
+        HeaderName::from_token(name)
+    }
+
+    /// [`HeaderName::from_bytes`] for a name already known to be a token (the parser checks).
+    pub(crate) fn from_token(name: &[u8]) -> HeaderName {
         let Some(&first) = name.first() else {
             return HeaderName::Extension;
         };
         if name.len() == 1 {
             return HeaderName::from_compact(first).unwrap_or(HeaderName::Extension);
         }
+        // Known names are letters and '-'. For token bytes, OR 0x20 lower-cases letters and maps
+        // no other token byte onto a letter or '-', so comparing the OR-ed bytes with the
+        // lower-case spelling is an exact case-insensitive compare, without per-byte branches.
+        let mut lower = [0u8; MAX_NAME];
+        let Some(dst) = lower.get_mut(..name.len()) else {
+            return HeaderName::Extension;
+        };
+        for (d, &b) in dst.iter_mut().zip(name) {
+            *d = b | 0x20;
+        }
         // Length and first letter pick at most a couple of candidates; one compare settles it.
-        match (name.len(), first.to_ascii_lowercase()) {
+        match (name.len(), lower[0]) {
             (2, b't') => {
-                if name.eq_ignore_ascii_case(b"To") {
+                if lower[..2] == *b"to" {
                     HeaderName::To
                 } else {
                     HeaderName::Extension
                 }
             }
             (3, b'v') => {
-                if name.eq_ignore_ascii_case(b"Via") {
+                if lower[..3] == *b"via" {
                     HeaderName::Via
                 } else {
                     HeaderName::Extension
                 }
             }
             (4, b'c') => {
-                if name.eq_ignore_ascii_case(b"CSeq") {
+                if lower[..4] == *b"cseq" {
                     HeaderName::CSeq
                 } else {
                     HeaderName::Extension
                 }
             }
             (4, b'd') => {
-                if name.eq_ignore_ascii_case(b"Date") {
+                if lower[..4] == *b"date" {
                     HeaderName::Date
                 } else {
                     HeaderName::Extension
                 }
             }
             (4, b'f') => {
-                if name.eq_ignore_ascii_case(b"From") {
+                if lower[..4] == *b"from" {
                     HeaderName::From
                 } else {
                     HeaderName::Extension
                 }
             }
             (4, b'p') => {
-                if name.eq_ignore_ascii_case(b"Path") {
+                if lower[..4] == *b"path" {
                     HeaderName::Path
                 } else {
                     HeaderName::Extension
                 }
             }
             (4, b'r') => {
-                if name.eq_ignore_ascii_case(b"RAck") {
+                if lower[..4] == *b"rack" {
                     HeaderName::RAck
-                } else if name.eq_ignore_ascii_case(b"RSeq") {
+                } else if lower[..4] == *b"rseq" {
                     HeaderName::RSeq
                 } else {
                     HeaderName::Extension
                 }
             }
             (5, b'a') => {
-                if name.eq_ignore_ascii_case(b"Allow") {
+                if lower[..5] == *b"allow" {
                     HeaderName::Allow
                 } else {
                     HeaderName::Extension
                 }
             }
             (5, b'e') => {
-                if name.eq_ignore_ascii_case(b"Event") {
+                if lower[..5] == *b"event" {
                     HeaderName::Event
                 } else {
                     HeaderName::Extension
                 }
             }
             (5, b'r') => {
-                if name.eq_ignore_ascii_case(b"Route") {
+                if lower[..5] == *b"route" {
                     HeaderName::Route
                 } else {
                     HeaderName::Extension
                 }
             }
             (6, b'a') => {
-                if name.eq_ignore_ascii_case(b"Accept") {
+                if lower[..6] == *b"accept" {
                     HeaderName::Accept
                 } else {
                     HeaderName::Extension
                 }
             }
             (6, b'm') => {
-                if name.eq_ignore_ascii_case(b"Min-SE") {
+                if lower[..6] == *b"min-se" {
                     HeaderName::MinSe
                 } else {
                     HeaderName::Extension
                 }
             }
             (6, b'r') => {
-                if name.eq_ignore_ascii_case(b"Reason") {
+                if lower[..6] == *b"reason" {
                     HeaderName::Reason
                 } else {
                     HeaderName::Extension
                 }
             }
             (6, b's') => {
-                if name.eq_ignore_ascii_case(b"Server") {
+                if lower[..6] == *b"server" {
                     HeaderName::Server
                 } else {
                     HeaderName::Extension
                 }
             }
             (7, b'c') => {
-                if name.eq_ignore_ascii_case(b"Call-ID") {
+                if lower[..7] == *b"call-id" {
                     HeaderName::CallId
-                } else if name.eq_ignore_ascii_case(b"Contact") {
+                } else if lower[..7] == *b"contact" {
                     HeaderName::Contact
                 } else {
                     HeaderName::Extension
                 }
             }
             (7, b'e') => {
-                if name.eq_ignore_ascii_case(b"Expires") {
+                if lower[..7] == *b"expires" {
                     HeaderName::Expires
                 } else {
                     HeaderName::Extension
                 }
             }
             (7, b'p') => {
-                if name.eq_ignore_ascii_case(b"Privacy") {
+                if lower[..7] == *b"privacy" {
                     HeaderName::Privacy
                 } else {
                     HeaderName::Extension
                 }
             }
             (7, b'r') => {
-                if name.eq_ignore_ascii_case(b"Require") {
+                if lower[..7] == *b"require" {
                     HeaderName::Require
                 } else {
                     HeaderName::Extension
                 }
             }
             (7, b's') => {
-                if name.eq_ignore_ascii_case(b"Subject") {
+                if lower[..7] == *b"subject" {
                     HeaderName::Subject
                 } else {
                     HeaderName::Extension
                 }
             }
             (7, b'w') => {
-                if name.eq_ignore_ascii_case(b"Warning") {
+                if lower[..7] == *b"warning" {
                     HeaderName::Warning
                 } else {
                     HeaderName::Extension
                 }
             }
             (8, b'i') => {
-                if name.eq_ignore_ascii_case(b"Identity") {
+                if lower[..8] == *b"identity" {
                     HeaderName::Identity
                 } else {
                     HeaderName::Extension
                 }
             }
             (8, b'p') => {
-                if name.eq_ignore_ascii_case(b"Priority") {
+                if lower[..8] == *b"priority" {
                     HeaderName::Priority
                 } else {
                     HeaderName::Extension
                 }
             }
             (8, b'r') => {
-                if name.eq_ignore_ascii_case(b"Refer-To") {
+                if lower[..8] == *b"refer-to" {
                     HeaderName::ReferTo
-                } else if name.eq_ignore_ascii_case(b"Replaces") {
+                } else if lower[..8] == *b"replaces" {
                     HeaderName::Replaces
-                } else if name.eq_ignore_ascii_case(b"Reply-To") {
+                } else if lower[..8] == *b"reply-to" {
                     HeaderName::ReplyTo
                 } else {
                     HeaderName::Extension
                 }
             }
             (8, b's') => {
-                if name.eq_ignore_ascii_case(b"SIP-ETag") {
+                if lower[..8] == *b"sip-etag" {
                     HeaderName::SipETag
                 } else {
                     HeaderName::Extension
                 }
             }
             (9, b'c') => {
-                if name.eq_ignore_ascii_case(b"Call-Info") {
+                if lower[..9] == *b"call-info" {
                     HeaderName::CallInfo
                 } else {
                     HeaderName::Extension
                 }
             }
             (9, b'r') => {
-                if name.eq_ignore_ascii_case(b"Refer-Sub") {
+                if lower[..9] == *b"refer-sub" {
                     HeaderName::ReferSub
                 } else {
                     HeaderName::Extension
                 }
             }
             (9, b's') => {
-                if name.eq_ignore_ascii_case(b"Supported") {
+                if lower[..9] == *b"supported" {
                     HeaderName::Supported
                 } else {
                     HeaderName::Extension
                 }
             }
             (9, b't') => {
-                if name.eq_ignore_ascii_case(b"Timestamp") {
+                if lower[..9] == *b"timestamp" {
                     HeaderName::Timestamp
                 } else {
                     HeaderName::Extension
                 }
             }
             (10, b'a') => {
-                if name.eq_ignore_ascii_case(b"Alert-Info") {
+                if lower[..10] == *b"alert-info" {
                     HeaderName::AlertInfo
                 } else {
                     HeaderName::Extension
                 }
             }
             (10, b'e') => {
-                if name.eq_ignore_ascii_case(b"Error-Info") {
+                if lower[..10] == *b"error-info" {
                     HeaderName::ErrorInfo
                 } else {
                     HeaderName::Extension
                 }
             }
             (10, b'f') => {
-                if name.eq_ignore_ascii_case(b"Flow-Timer") {
+                if lower[..10] == *b"flow-timer" {
                     HeaderName::FlowTimer
                 } else {
                     HeaderName::Extension
                 }
             }
             (10, b'u') => {
-                if name.eq_ignore_ascii_case(b"User-Agent") {
+                if lower[..10] == *b"user-agent" {
                     HeaderName::UserAgent
                 } else {
                     HeaderName::Extension
                 }
             }
             (11, b'i') => {
-                if name.eq_ignore_ascii_case(b"In-Reply-To") {
+                if lower[..11] == *b"in-reply-to" {
                     HeaderName::InReplyTo
                 } else {
                     HeaderName::Extension
                 }
             }
             (11, b'm') => {
-                if name.eq_ignore_ascii_case(b"Min-Expires") {
+                if lower[..11] == *b"min-expires" {
                     HeaderName::MinExpires
                 } else {
                     HeaderName::Extension
                 }
             }
             (11, b'r') => {
-                if name.eq_ignore_ascii_case(b"Referred-By") {
+                if lower[..11] == *b"referred-by" {
                     HeaderName::ReferredBy
-                } else if name.eq_ignore_ascii_case(b"Retry-After") {
+                } else if lower[..11] == *b"retry-after" {
                     HeaderName::RetryAfter
                 } else {
                     HeaderName::Extension
                 }
             }
             (11, b'u') => {
-                if name.eq_ignore_ascii_case(b"Unsupported") {
+                if lower[..11] == *b"unsupported" {
                     HeaderName::Unsupported
                 } else {
                     HeaderName::Extension
                 }
             }
             (12, b'a') => {
-                if name.eq_ignore_ascii_case(b"Allow-Events") {
+                if lower[..12] == *b"allow-events" {
                     HeaderName::AllowEvents
                 } else {
                     HeaderName::Extension
                 }
             }
             (12, b'c') => {
-                if name.eq_ignore_ascii_case(b"Content-Type") {
+                if lower[..12] == *b"content-type" {
                     HeaderName::ContentType
                 } else {
                     HeaderName::Extension
                 }
             }
             (12, b'm') => {
-                if name.eq_ignore_ascii_case(b"Max-Forwards") {
+                if lower[..12] == *b"max-forwards" {
                     HeaderName::MaxForwards
-                } else if name.eq_ignore_ascii_case(b"MIME-Version") {
+                } else if lower[..12] == *b"mime-version" {
                     HeaderName::MimeVersion
                 } else {
                     HeaderName::Extension
                 }
             }
             (12, b'o') => {
-                if name.eq_ignore_ascii_case(b"Organization") {
+                if lower[..12] == *b"organization" {
                     HeaderName::Organization
                 } else {
                     HeaderName::Extension
                 }
             }
             (12, b'r') => {
-                if name.eq_ignore_ascii_case(b"Record-Route") {
+                if lower[..12] == *b"record-route" {
                     HeaderName::RecordRoute
                 } else {
                     HeaderName::Extension
                 }
             }
             (12, b's') => {
-                if name.eq_ignore_ascii_case(b"SIP-If-Match") {
+                if lower[..12] == *b"sip-if-match" {
                     HeaderName::SipIfMatch
                 } else {
                     HeaderName::Extension
                 }
             }
             (13, b'a') => {
-                if name.eq_ignore_ascii_case(b"Authorization") {
+                if lower[..13] == *b"authorization" {
                     HeaderName::Authorization
                 } else {
                     HeaderName::Extension
                 }
             }
             (13, b'p') => {
-                if name.eq_ignore_ascii_case(b"Proxy-Require") {
+                if lower[..13] == *b"proxy-require" {
                     HeaderName::ProxyRequire
                 } else {
                     HeaderName::Extension
                 }
             }
             (14, b'a') => {
-                if name.eq_ignore_ascii_case(b"Accept-Contact") {
+                if lower[..14] == *b"accept-contact" {
                     HeaderName::AcceptContact
                 } else {
                     HeaderName::Extension
                 }
             }
             (14, b'c') => {
-                if name.eq_ignore_ascii_case(b"Content-Length") {
+                if lower[..14] == *b"content-length" {
                     HeaderName::ContentLength
                 } else {
                     HeaderName::Extension
                 }
             }
             (14, b'r') => {
-                if name.eq_ignore_ascii_case(b"Reject-Contact") {
+                if lower[..14] == *b"reject-contact" {
                     HeaderName::RejectContact
                 } else {
                     HeaderName::Extension
                 }
             }
             (15, b'a') => {
-                if name.eq_ignore_ascii_case(b"Accept-Encoding") {
+                if lower[..15] == *b"accept-encoding" {
                     HeaderName::AcceptEncoding
-                } else if name.eq_ignore_ascii_case(b"Accept-Language") {
+                } else if lower[..15] == *b"accept-language" {
                     HeaderName::AcceptLanguage
                 } else {
                     HeaderName::Extension
                 }
             }
             (15, b's') => {
-                if name.eq_ignore_ascii_case(b"Security-Client") {
+                if lower[..15] == *b"security-client" {
                     HeaderName::SecurityClient
-                } else if name.eq_ignore_ascii_case(b"Security-Server") {
+                } else if lower[..15] == *b"security-server" {
                     HeaderName::SecurityServer
-                } else if name.eq_ignore_ascii_case(b"Security-Verify") {
+                } else if lower[..15] == *b"security-verify" {
                     HeaderName::SecurityVerify
-                } else if name.eq_ignore_ascii_case(b"Session-Expires") {
+                } else if lower[..15] == *b"session-expires" {
                     HeaderName::SessionExpires
                 } else {
                     HeaderName::Extension
                 }
             }
             (16, b'c') => {
-                if name.eq_ignore_ascii_case(b"Content-Encoding") {
+                if lower[..16] == *b"content-encoding" {
                     HeaderName::ContentEncoding
-                } else if name.eq_ignore_ascii_case(b"Content-Language") {
+                } else if lower[..16] == *b"content-language" {
                     HeaderName::ContentLanguage
                 } else {
                     HeaderName::Extension
                 }
             }
             (16, b'w') => {
-                if name.eq_ignore_ascii_case(b"WWW-Authenticate") {
+                if lower[..16] == *b"www-authenticate" {
                     HeaderName::WwwAuthenticate
                 } else {
                     HeaderName::Extension
                 }
             }
             (18, b'p') => {
-                if name.eq_ignore_ascii_case(b"Proxy-Authenticate") {
+                if lower[..18] == *b"proxy-authenticate" {
                     HeaderName::ProxyAuthenticate
                 } else {
                     HeaderName::Extension
                 }
             }
             (18, b's') => {
-                if name.eq_ignore_ascii_case(b"Subscription-State") {
+                if lower[..18] == *b"subscription-state" {
                     HeaderName::SubscriptionState
                 } else {
                     HeaderName::Extension
                 }
             }
             (19, b'a') => {
-                if name.eq_ignore_ascii_case(b"Authentication-Info") {
+                if lower[..19] == *b"authentication-info" {
                     HeaderName::AuthenticationInfo
                 } else {
                     HeaderName::Extension
                 }
             }
             (19, b'c') => {
-                if name.eq_ignore_ascii_case(b"Content-Disposition") {
+                if lower[..19] == *b"content-disposition" {
                     HeaderName::ContentDisposition
                 } else {
                     HeaderName::Extension
                 }
             }
             (19, b'p') => {
-                if name.eq_ignore_ascii_case(b"P-Asserted-Identity") {
+                if lower[..19] == *b"p-asserted-identity" {
                     HeaderName::PAssertedIdentity
-                } else if name.eq_ignore_ascii_case(b"Proxy-Authorization") {
+                } else if lower[..19] == *b"proxy-authorization" {
                     HeaderName::ProxyAuthorization
                 } else {
                     HeaderName::Extension
                 }
             }
             (19, b'r') => {
-                if name.eq_ignore_ascii_case(b"Request-Disposition") {
+                if lower[..19] == *b"request-disposition" {
                     HeaderName::RequestDisposition
                 } else {
                     HeaderName::Extension
                 }
             }
             (20, b'p') => {
-                if name.eq_ignore_ascii_case(b"P-Preferred-Identity") {
+                if lower[..20] == *b"p-preferred-identity" {
                     HeaderName::PPreferredIdentity
                 } else {
                     HeaderName::Extension
@@ -642,6 +660,9 @@ impl HeaderName {
         HeaderName::from_bytes(spelling) == self
     }
 }
+
+/// Longer than any known name.
+const MAX_NAME: usize = 24;
 
 impl fmt::Display for HeaderName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -667,6 +688,9 @@ mod tests {
         assert_eq!(HeaderName::from_bytes(b"X-Custom"), HeaderName::Extension);
         assert_eq!(HeaderName::from_bytes(b"C%6Fntact"), HeaderName::Extension);
         assert_eq!(HeaderName::from_bytes(b"q"), HeaderName::Extension);
+        // Bytes that lower-case onto a known name by OR 0x20 but are not token characters.
+        assert_eq!(HeaderName::from_bytes(b"Call\rID"), HeaderName::Extension);
+        assert_eq!(HeaderName::from_bytes(b"Call\x0dID"), HeaderName::Extension);
     }
 
     #[test]

@@ -131,7 +131,7 @@ impl Message {
                 .map_err(bad)?
                 .ok_or(ParseError::Unterminated)?;
             let ve = vs + trim_end(&b[vs..end]);
-            let name = HeaderName::from_bytes(&b[pos..name_end]);
+            let name = HeaderName::from_token(&b[pos..name_end]);
             if name == HeaderName::ContentLength {
                 let value = &b[vs..ve];
                 let n = std::str::from_utf8(value)
