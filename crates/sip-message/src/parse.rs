@@ -57,7 +57,8 @@ impl Message {
         };
         let start = StartLine::parse(&b[i..start_end])?;
 
-        let mut headers = Headers::with_buffer(buf.clone(), 16);
+        // Room for the header count of a typical INVITE or 200 (15 to 20) without regrowing.
+        let mut headers = Headers::with_buffer(buf.clone(), 24);
         let mut pos = start_end + 2;
         let mut line_no = 1;
         let mut content_length: Option<usize> = None;
