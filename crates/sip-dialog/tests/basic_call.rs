@@ -11,7 +11,7 @@ use sip_message::Method;
 #[test]
 fn invite_ringing_answer_ack_bye() {
     let mut net = Net::pair();
-    net.latency = Duration::from_millis(10);
+    net.set_latency(Duration::from_millis(10));
     net.on_event(BOB, |ua, now, ev| {
         if let DialogEvent::Request { id, request, .. } = ev {
             if *request.method() == Method::Invite {

@@ -22,7 +22,7 @@ fn ringing(net: &mut Net) {
 #[test]
 fn ringing_invite_is_cancelled() {
     let mut net = Net::pair();
-    net.latency = Duration::from_millis(10);
+    net.set_latency(Duration::from_millis(10));
     ringing(&mut net);
     let req = net.initial(ALICE, BOB);
     let call = net
@@ -76,7 +76,7 @@ fn ringing_invite_is_cancelled() {
 #[test]
 fn cancel_waits_for_a_provisional_response() {
     let mut net = Net::new();
-    net.latency = Duration::from_millis(10);
+    net.set_latency(Duration::from_millis(10));
     net.add_ua("alice", 1, |_| {});
     net.add_ua("bob", 2, |c| c.transaction.send_100_trying = false);
     let req = net.initial(ALICE, BOB);
@@ -100,7 +100,7 @@ fn cancel_waits_for_a_provisional_response() {
 #[test]
 fn cancel_crossing_the_200() {
     let mut net = Net::pair();
-    net.latency = Duration::from_millis(50);
+    net.set_latency(Duration::from_millis(50));
     ringing(&mut net);
     let req = net.initial(ALICE, BOB);
     let call = net

@@ -13,7 +13,7 @@ use sip_message::Method;
 /// Carol. Bob answers at 500 ms.
 fn forked(policy: ForkPolicy) -> Net {
     let mut net = Net::new();
-    net.latency = Duration::from_millis(10);
+    net.set_latency(Duration::from_millis(10));
     net.add_ua("alice", 1, |c| c.fork_policy = policy);
     net.add_ua("bob", 2, |_| {});
     net.add_ua("carol", 3, |_| {});

@@ -12,7 +12,7 @@ use sip_message::Method;
 
 fn run(seed: u64) {
     let mut net = Net::pair();
-    net.latency = Duration::from_millis(20);
+    net.set_latency(Duration::from_millis(20));
     let mut rng = SplitMix64::new(seed);
     net.set_fate(move |_| match rng.next_u64() % 100 {
         0..=14 => Fate::Drop,
@@ -105,7 +105,7 @@ fn run_subscription(seed: u64) {
     use sip_dialog::{Body, NotifyState, SubscriptionStatus};
     use sip_message::header::Expires;
     let mut net = Net::pair();
-    net.latency = Duration::from_millis(20);
+    net.set_latency(Duration::from_millis(20));
     let mut rng = SplitMix64::new(seed);
     net.set_fate(move |_| match rng.next_u64() % 100 {
         0..=14 => Fate::Drop,

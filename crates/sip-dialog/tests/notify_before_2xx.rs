@@ -12,7 +12,7 @@ use sip_message::Method;
 #[test]
 fn notify_creates_the_dialog() {
     let mut net = Net::pair();
-    net.latency = Duration::from_millis(10);
+    net.set_latency(Duration::from_millis(10));
     net.on_event(BOB, |ua, now, ev| {
         if let DialogEvent::Request {
             id,

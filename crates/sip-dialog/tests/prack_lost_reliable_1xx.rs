@@ -167,7 +167,7 @@ fn required_100rel_makes_every_provisional_response_reliable() {
             }
         }
     });
-    net.latency = std::time::Duration::from_millis(10);
+    net.set_latency(std::time::Duration::from_millis(10));
     let req = net.initial(ALICE, BOB).require_100rel();
     net.with(ALICE, |ua, now| ua.invite(now, req))
         .expect("invite");

@@ -14,7 +14,7 @@ use sip_message::{HeaderName, Method};
 #[test]
 fn refer_with_implicit_subscription() {
     let mut net = Net::pair();
-    net.latency = Duration::from_millis(10);
+    net.set_latency(Duration::from_millis(10));
     net.on_event(BOB, |ua, now, ev| {
         if let DialogEvent::Request { id, request, .. } = ev {
             match request.method() {

@@ -24,7 +24,7 @@ fn answer_invites(net: &mut Net, node: usize) {
 #[test]
 fn both_retry_after_their_delays() {
     let mut net = Net::pair();
-    net.latency = Duration::from_millis(10);
+    net.set_latency(Duration::from_millis(10));
     net.set_random(ALICE, zero_random());
     net.set_random(BOB, zero_random());
     answer_invites(&mut net, ALICE);
@@ -64,7 +64,7 @@ fn both_retry_after_their_delays() {
                 } if *request == rid => Some((
                     t,
                     *status,
-                    u64::try_from(at.duration_since(net.start).as_millis()).expect("ms"),
+                    u64::try_from(at.duration_since(net.start()).as_millis()).expect("ms"),
                 )),
                 _ => None,
             })
@@ -96,7 +96,7 @@ fn reinvite_refused_while_one_is_in_progress() {
         .expect("invite");
     net.run_until(100);
     let a = net.dialog_of(ALICE);
-    net.latency = Duration::from_millis(10);
+    net.set_latency(Duration::from_millis(10));
     net.with(ALICE, |ua, now| ua.reinvite(now, a, Some(sdp(2))))
         .expect("first");
     let second = net.with(ALICE, |ua, now| ua.reinvite(now, a, Some(sdp(3))));
@@ -133,7 +133,7 @@ fn second_incoming_reinvite_gets_500_with_retry_after() {
         sip_message::HeaderName::Via,
         "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKforged;rport",
     );
-    let now = net.now;
+    let now = net.now();
     let source = net.peer(ALICE);
     net.ua(BOB)
         .handle_input(sip_dialog::Input::Received {

@@ -24,7 +24,7 @@ fn routes(req: &sip_message::Request) -> Vec<String> {
 #[test]
 fn requests_follow_the_route_set() {
     let mut net = Net::new();
-    net.latency = Duration::from_millis(5);
+    net.set_latency(Duration::from_millis(5));
     net.add_ua("alice", 1, |_| {});
     net.add_ua("bob", 2, |_| {});
     let p1 = net.add_proxy("p1", 9);

@@ -60,7 +60,7 @@ fn bye_after_64_t1() {
 #[test]
 fn reliable_transport_sends_the_2xx_once_but_still_waits_64_t1() {
     let mut net = Net::pair();
-    net.transport = sip_transaction::Transport::Tcp;
+    net.set_transport(sip_transaction::Transport::Tcp);
     net.on_event(BOB, |ua, now, ev| {
         if let DialogEvent::Request { id, request, .. } = ev {
             if *request.method() == Method::Invite {

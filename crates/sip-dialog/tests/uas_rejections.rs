@@ -8,7 +8,7 @@ use sip_dialog::{Answer, ApiError, DialogEvent, Input};
 use sip_message::{HeaderName, Method, Request};
 
 fn inject(net: &mut Net, to: usize, from: usize, req: Request) {
-    let now = net.now;
+    let now = net.now();
     let source = net.peer(from);
     net.ua(to)
         .handle_input(Input::Received {

@@ -11,7 +11,7 @@ use sip_message::Method;
 /// Alice answers UPDATEs too.
 fn early_dialog() -> Net {
     let mut net = Net::pair();
-    net.latency = std::time::Duration::from_millis(10);
+    net.set_latency(std::time::Duration::from_millis(10));
     net.on_event(BOB, |ua, now, ev| {
         if let DialogEvent::Request { id, request, .. } = ev {
             match request.method() {

@@ -10,7 +10,7 @@ use sip_transaction::{ApiError, Event, Input, PeerError};
 #[test]
 fn misuse_is_reported() {
     let mut sim = Sim::udp();
-    let now = sim.now;
+    let now = sim.now();
     let bob = sim.uas_peer();
 
     let ack = sim.request(Method::Ack, "z9hG4bK-ack", 1);
@@ -59,7 +59,7 @@ fn misuse_is_reported() {
 #[test]
 fn peer_faults_are_reported_and_change_nothing() {
     let mut sim = Sim::udp();
-    let now = sim.now;
+    let now = sim.now();
     let alice = sim.uac_peer();
 
     let mut no_via = sim.request(Method::Options, "z9hG4bK-p1", 1);

@@ -12,7 +12,7 @@ use sip_transaction::{Event, TransactionState, build_cancel};
 fn cancel_names_the_invite_and_the_invite_ends_487() {
     let mut sim = Sim::udp();
     let invite = sim.request(Method::Invite, "z9hG4bK-c1", 1);
-    let now = sim.now;
+    let now = sim.now();
     let client_inv = sim
         .uac
         .start_client(now, invite.clone(), sim.uas_peer())
@@ -28,14 +28,16 @@ fn cancel_names_the_invite_and_the_invite_ends_487() {
     };
     let mut ringing = Response::from_request(&inv_req, 180);
     ringing.set_to_tag("callee");
-    sim.uas.respond(sim.now, server_inv, ringing).expect("180");
+    sim.uas
+        .respond(sim.now(), server_inv, ringing)
+        .expect("180");
 
     // The caller gives up after 2 s.
     sim.run_until(2_000);
     let cancel = build_cancel(&invite).expect("cancel");
     let client_cancel = sim
         .uac
-        .start_client(sim.now, cancel, sim.uas_peer())
+        .start_client(sim.now(), cancel, sim.uas_peer())
         .expect("CANCEL");
     sim.run_until(2_000);
     let Some(Event::CancelRequest {
@@ -53,7 +55,7 @@ fn cancel_names_the_invite_and_the_invite_ends_487() {
 
     // 200 to the CANCEL: the INVITE client transaction is not affected (CSeq method differs).
     sim.uas
-        .respond(sim.now, cancel_key, Response::from_request(&request, 200))
+        .respond(sim.now(), cancel_key, Response::from_request(&request, 200))
         .expect("200 CANCEL");
     sim.run_until(2_000);
     assert_eq!(
@@ -63,7 +65,7 @@ fn cancel_names_the_invite_and_the_invite_ends_487() {
     let mut terminated = Response::from_request(&inv_req, 487);
     terminated.set_to_tag("callee");
     sim.uas
-        .respond(sim.now, server_inv, terminated)
+        .respond(sim.now(), server_inv, terminated)
         .expect("487");
     sim.run_until(100_000);
 
@@ -103,7 +105,7 @@ fn cancel_without_invite_has_no_invite_key() {
     let mut sim = Sim::udp();
     let invite = sim.request(Method::Invite, "z9hG4bK-never-sent", 1);
     let cancel = build_cancel(&invite).expect("cancel");
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, cancel, sim.uas_peer())
         .expect("CANCEL");

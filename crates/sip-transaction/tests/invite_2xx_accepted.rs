@@ -12,7 +12,7 @@ use sip_transaction::{ApiError, Event, TransactionState};
 fn every_2xx_reaches_the_tu_and_the_ack_reaches_the_uas_tu() {
     let mut sim = Sim::udp();
     let invite = sim.request(Method::Invite, "z9hG4bK-acc1", 1);
-    let now = sim.now;
+    let now = sim.now();
     let client = sim
         .uac
         .start_client(now, invite.clone(), sim.uas_peer())
@@ -28,11 +28,11 @@ fn every_2xx_reaches_the_tu_and_the_ack_reaches_the_uas_tu() {
     };
     let mut ringing = Response::from_request(&request, 180);
     ringing.set_to_tag("uas-1");
-    sim.uas.respond(sim.now, server, ringing).expect("180");
+    sim.uas.respond(sim.now(), server, ringing).expect("180");
     sim.run_until(1_000);
     let mut ok = Response::from_request(&request, 200);
     ok.set_to_tag("uas-1");
-    sim.uas.respond(sim.now, server, ok.clone()).expect("200");
+    sim.uas.respond(sim.now(), server, ok.clone()).expect("200");
     sim.run_until(1_000);
     assert_eq!(sim.uac.state(client), Some(TransactionState::Accepted));
     assert_eq!(sim.uas.state(server), Some(TransactionState::Accepted));
@@ -41,12 +41,12 @@ fn every_2xx_reaches_the_tu_and_the_ack_reaches_the_uas_tu() {
     // UAC's TU, which is responsible for the ACK.
     sim.run_until(1_500);
     sim.uas
-        .respond(sim.now, server, ok)
+        .respond(sim.now(), server, ok)
         .expect("2xx retransmission");
     // Anything but a 2xx after a 2xx is misuse.
     let err = sim
         .uas
-        .respond(sim.now, server, Response::from_request(&request, 486))
+        .respond(sim.now(), server, Response::from_request(&request, 486))
         .expect_err("non-2xx after 2xx");
     assert_eq!(err, ApiError::FinalAlreadySent(server));
     sim.run_until(1_500);
@@ -66,9 +66,9 @@ fn every_2xx_reaches_the_tu_and_the_ack_reaches_the_uas_tu() {
 
     // An INVITE retransmission in Accepted is absorbed: no event, nothing sent.
     sim.run_until(2_000);
-    let before = sim.sent.len();
+    let before = sim.sent().len();
     sim.receive(Side::Uas, invite.to_bytes());
-    assert_eq!(sim.sent.len(), before);
+    assert_eq!(sim.sent().len(), before);
 
     sim.run_until(100_000);
     assert_eq!(sim.times(Side::Uac, "INVITE"), [0]);

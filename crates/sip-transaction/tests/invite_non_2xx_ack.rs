@@ -16,7 +16,7 @@ fn client_acks_and_server_absorbs_the_ack() {
     invite
         .headers_mut()
         .push(HeaderName::Route, "<sip:proxy.example.com;lr>");
-    let now = sim.now;
+    let now = sim.now();
     let client = sim
         .uac
         .start_client(now, invite, sim.uas_peer())
@@ -32,13 +32,13 @@ fn client_acks_and_server_absorbs_the_ack() {
     };
     let mut busy = Response::from_request(&request, 486);
     busy.set_to_tag("busy-tag");
-    sim.uas.respond(sim.now, server, busy).expect("486");
+    sim.uas.respond(sim.now(), server, busy).expect("486");
     sim.run_until(0);
     assert_eq!(sim.uac.state(client), Some(TransactionState::Completed));
     assert_eq!(sim.uas.state(server), Some(TransactionState::Confirmed));
 
     let ack = sim
-        .sent
+        .sent()
         .iter()
         .find(|s| s.line.starts_with("ACK"))
         .expect("ACK sent");
@@ -60,7 +60,7 @@ fn client_acks_and_server_absorbs_the_ack() {
     // passed up again.
     sim.run_until(2_000);
     let copy = sim
-        .sent
+        .sent()
         .iter()
         .find(|s| s.line.starts_with("SIP/2.0 486"))
         .expect("486 sent")

@@ -13,7 +13,7 @@ fn unanswered_invite_retransmits_on_a_and_times_out_on_b() {
     let mut sim = Sim::udp();
     sim.set_drop(|from, _, _| from == Side::Uac);
     let req = sim.request(Method::Invite, "z9hG4bK-a1", 1);
-    let now = sim.now;
+    let now = sim.now();
     let key = sim
         .uac
         .start_client(now, req, sim.uas_peer())
@@ -35,7 +35,7 @@ fn unanswered_invite_retransmits_on_a_and_times_out_on_b() {
 fn a_provisional_response_stops_a_and_b() {
     let mut sim = Sim::udp();
     let req = sim.request(Method::Invite, "z9hG4bK-a2", 1);
-    let now = sim.now;
+    let now = sim.now();
     let key = sim
         .uac
         .start_client(now, req, sim.uas_peer())

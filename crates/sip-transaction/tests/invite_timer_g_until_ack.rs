@@ -14,7 +14,7 @@ fn final_response_is_retransmitted_until_the_ack_gets_through() {
     // The first two ACKs are lost.
     sim.set_drop(|from, line, n| from == Side::Uac && line.starts_with("ACK") && n < 2);
     let invite = sim.request(Method::Invite, "z9hG4bK-g1", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, invite, sim.uas_peer())
         .expect("start");
@@ -26,7 +26,7 @@ fn final_response_is_retransmitted_until_the_ack_gets_through() {
     };
     let mut resp = Response::from_request(&request, 603);
     resp.set_to_tag("t");
-    sim.uas.respond(sim.now, key, resp).expect("603");
+    sim.uas.respond(sim.now(), key, resp).expect("603");
     sim.run_until(100_000);
 
     assert_eq!(sim.times(Side::Uas, "SIP/2.0 603"), [0, 500, 1_500]);

@@ -12,7 +12,7 @@ fn missing_ack_times_out_at_64_t1() {
     let mut sim = Sim::udp();
     sim.set_drop(|from, line, _| from == Side::Uac && line.starts_with("ACK"));
     let invite = sim.request(Method::Invite, "z9hG4bK-h1", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, invite, sim.uas_peer())
         .expect("start");
@@ -23,7 +23,7 @@ fn missing_ack_times_out_at_64_t1() {
         panic!("INVITE delivered");
     };
     sim.uas
-        .respond(sim.now, key, Response::from_request(&request, 404))
+        .respond(sim.now(), key, Response::from_request(&request, 404))
         .expect("404");
     sim.run_until(100_000);
     assert_eq!(

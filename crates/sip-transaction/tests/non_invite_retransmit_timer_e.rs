@@ -13,7 +13,7 @@ fn retransmissions_double_up_to_t2_until_a_copy_gets_through() {
     // The network loses the first five copies of the request.
     sim.set_drop(|from, line, n| from == Side::Uac && line.starts_with("MESSAGE") && n < 5);
     let req = sim.request(Method::Message, "z9hG4bK-e1", 1);
-    let now = sim.now;
+    let now = sim.now();
     let key = sim
         .uac
         .start_client(now, req, sim.uas_peer())
@@ -33,7 +33,7 @@ fn retransmissions_double_up_to_t2_until_a_copy_gets_through() {
     else {
         panic!("the sixth copy reaches the UAS");
     };
-    let now = sim.now;
+    let now = sim.now();
     sim.uas
         .respond(now, server, Response::from_request(&request, 200))
         .expect("respond");
@@ -57,7 +57,7 @@ fn retransmissions_double_up_to_t2_until_a_copy_gets_through() {
 fn a_provisional_response_sets_the_interval_to_t2() {
     let mut sim = Sim::udp();
     let req = sim.request(Method::Message, "z9hG4bK-e2", 1);
-    let now = sim.now;
+    let now = sim.now();
     let key = sim
         .uac
         .start_client(now, req, sim.uas_peer())
@@ -72,7 +72,7 @@ fn a_provisional_response_sets_the_interval_to_t2() {
         panic!("request delivered");
     };
     sim.uas
-        .respond(sim.now, server, Response::from_request(&request, 100))
+        .respond(sim.now(), server, Response::from_request(&request, 100))
         .expect("respond 100");
     sim.run_until(10_000);
     assert_eq!(sim.uac.state(key), Some(TransactionState::Proceeding));
@@ -83,7 +83,7 @@ fn a_provisional_response_sets_the_interval_to_t2() {
     assert_eq!(sim.events_of(Side::Uas), ev(&[(0, "NewRequest MESSAGE")]));
 
     sim.uas
-        .respond(sim.now, server, Response::from_request(&request, 200))
+        .respond(sim.now(), server, Response::from_request(&request, 200))
         .expect("respond 200");
     sim.run_until(20_000);
     assert_eq!(

@@ -19,14 +19,14 @@ fn new_request(sim: &mut Sim) -> (sip_transaction::ServerKey, sip_message::Reque
 fn non_invite_ends_at_once_on_both_sides() {
     let mut sim = Sim::tcp();
     let req = sim.request(Method::Message, "z9hG4bK-tcp1", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, req, sim.uas_peer())
         .expect("start");
     sim.run_until(1_000);
     let (key, request) = new_request(&mut sim);
     sim.uas
-        .respond(sim.now, key, Response::from_request(&request, 200))
+        .respond(sim.now(), key, Response::from_request(&request, 200))
         .expect("200");
     sim.run_until(100_000);
     assert_eq!(sim.times(Side::Uac, "MESSAGE"), [0]);
@@ -45,7 +45,7 @@ fn lost_non_invite_is_not_retransmitted_and_times_out_on_f() {
     let mut sim = Sim::tcp();
     sim.set_drop(|_, _, _| true);
     let req = sim.request(Method::Options, "z9hG4bK-tcp2", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, req, sim.uas_peer())
         .expect("start");
@@ -61,14 +61,14 @@ fn lost_non_invite_is_not_retransmitted_and_times_out_on_f() {
 fn invite_non_2xx_ends_at_once_with_d_and_i_zero() {
     let mut sim = Sim::tcp();
     let req = sim.request(Method::Invite, "z9hG4bK-tcp3", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, req, sim.uas_peer())
         .expect("start");
     sim.run_until(0);
     let (key, request) = new_request(&mut sim);
     sim.uas
-        .respond(sim.now, key, Response::from_request(&request, 480))
+        .respond(sim.now(), key, Response::from_request(&request, 480))
         .expect("480");
     sim.run_until(100_000);
     assert_eq!(sim.times(Side::Uas, "SIP/2.0 480"), [0]);
@@ -88,14 +88,14 @@ fn lost_invite_and_lost_ack_are_not_retransmitted() {
     let mut sim = Sim::tcp();
     sim.set_drop(|from, line, _| from == Side::Uac && line.starts_with("ACK"));
     let req = sim.request(Method::Invite, "z9hG4bK-tcp4", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, req, sim.uas_peer())
         .expect("start");
     sim.run_until(0);
     let (key, request) = new_request(&mut sim);
     sim.uas
-        .respond(sim.now, key, Response::from_request(&request, 500))
+        .respond(sim.now(), key, Response::from_request(&request, 500))
         .expect("500");
     sim.run_until(100_000);
     // No Timer G: the 500 goes out once; Timer H still ends the transaction.
@@ -112,7 +112,7 @@ fn lost_invite_and_lost_ack_are_not_retransmitted() {
     let mut sim = Sim::tcp();
     sim.set_drop(|_, _, _| true);
     let req = sim.request(Method::Invite, "z9hG4bK-tcp5", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, req, sim.uas_peer())
         .expect("start");

@@ -13,7 +13,7 @@ fn non_invite_retransmission_gets_the_last_response() {
     // The UAS's first 200 is lost.
     sim.set_drop(|from, line, n| from == Side::Uas && line.starts_with("SIP/2.0 200") && n == 0);
     let req = sim.request(Method::Message, "z9hG4bK-rt1", 1);
-    let now = sim.now;
+    let now = sim.now();
     let client = sim
         .uac
         .start_client(now, req, sim.uas_peer())
@@ -28,7 +28,7 @@ fn non_invite_retransmission_gets_the_last_response() {
         panic!("request delivered");
     };
     sim.uas
-        .respond(sim.now, key, Response::from_request(&request, 200))
+        .respond(sim.now(), key, Response::from_request(&request, 200))
         .expect("200");
     sim.run_until(2_000);
     // Timer E at 1.5 s: the server resends its (lost) 200.
@@ -50,7 +50,7 @@ fn invite_retransmission_gets_the_last_provisional() {
     // The automatic 100 Trying is lost, so the UAC retransmits on Timer A.
     sim.set_drop(|from, line, n| from == Side::Uas && line.starts_with("SIP/2.0 100") && n == 0);
     let req = sim.request(Method::Invite, "z9hG4bK-rt2", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, req, sim.uas_peer())
         .expect("start");

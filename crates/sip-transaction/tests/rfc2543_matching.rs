@@ -38,7 +38,7 @@ fn retransmission_and_ack_match_without_a_branch() {
     };
     let mut busy = Response::from_request(&request, 486);
     busy.set_to_tag("uas-tag");
-    sim.uas.respond(sim.now, key, busy).expect("486");
+    sim.uas.respond(sim.now(), key, busy).expect("486");
 
     // The INVITE again: absorbed, the 486 resent.
     sim.run_until(300);

@@ -26,7 +26,7 @@ fn unmatched_responses_are_stray() {
     // A response that arrives after its transaction ended (Timer K) is stray too.
     let req = sim.request(Method::Message, "z9hG4bK-late", 2);
     sim.uac
-        .start_client(sim.now, req.clone(), sim.uas_peer())
+        .start_client(sim.now(), req.clone(), sim.uas_peer())
         .expect("start");
     sim.run_until(0);
     let Some(Event::NewRequest { key, request, .. }) =
@@ -35,7 +35,7 @@ fn unmatched_responses_are_stray() {
         panic!("request delivered");
     };
     sim.uas
-        .respond(sim.now, key, Response::from_request(&request, 202))
+        .respond(sim.now(), key, Response::from_request(&request, 202))
         .expect("202");
     sim.run_until(6_000);
     sim.uas

@@ -12,7 +12,7 @@ fn unanswered_request_times_out_at_64_t1() {
     let mut sim = Sim::udp();
     sim.set_drop(|from, _, _| from == Side::Uac);
     let req = sim.request(Method::Options, "z9hG4bK-f1", 1);
-    let now = sim.now;
+    let now = sim.now();
     let key = sim
         .uac
         .start_client(now, req, sim.uas_peer())

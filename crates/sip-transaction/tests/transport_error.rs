@@ -12,7 +12,7 @@ fn client_transaction_ends_on_transport_error() {
     let mut sim = Sim::udp();
     sim.set_drop(|_, _, _| true);
     let req = sim.request(Method::Invite, "z9hG4bK-te1", 1);
-    let now = sim.now;
+    let now = sim.now();
     let key = sim
         .uac
         .start_client(now, req, sim.uas_peer())
@@ -20,11 +20,15 @@ fn client_transaction_ends_on_transport_error() {
     sim.run_until(700);
     // The driver learned (say, ICMP port unreachable) that the retransmission at 500 ms
     // failed; the Transmit carried the key.
-    let failed = sim.sent.last().and_then(|s| s.key).expect("keyed transmit");
+    let failed = sim
+        .sent()
+        .last()
+        .and_then(|s| s.key)
+        .expect("keyed transmit");
     assert_eq!(failed, TransactionKey::Client(key));
     sim.uac
         .handle_input(Input::TransportError {
-            now: sim.now,
+            now: sim.now(),
             key: failed,
         })
         .expect("input");
@@ -38,7 +42,7 @@ fn client_transaction_ends_on_transport_error() {
     // A late report for the same key is ignored.
     sim.uac
         .handle_input(Input::TransportError {
-            now: sim.now,
+            now: sim.now(),
             key: failed,
         })
         .expect("input");
@@ -49,7 +53,7 @@ fn client_transaction_ends_on_transport_error() {
 fn server_transaction_ends_on_transport_error() {
     let mut sim = Sim::tcp();
     let req = sim.request(Method::Message, "z9hG4bK-te2", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.uac
         .start_client(now, req.clone(), sim.uas_peer())
         .expect("start");
@@ -61,12 +65,12 @@ fn server_transaction_ends_on_transport_error() {
     };
     sim.run_until(10);
     sim.uas
-        .respond(sim.now, key, Response::from_request(&request, 180))
+        .respond(sim.now(), key, Response::from_request(&request, 180))
         .expect("180");
     // The connection broke under the 180.
     sim.uas
         .handle_input(Input::TransportError {
-            now: sim.now,
+            now: sim.now(),
             key: key.into(),
         })
         .expect("input");
@@ -83,7 +87,7 @@ fn server_transaction_ends_on_transport_error() {
     // The key is dead for the TU.
     let err = sim
         .uas
-        .respond(sim.now, key, Response::from_request(&request, 200))
+        .respond(sim.now(), key, Response::from_request(&request, 200))
         .expect_err("terminated");
     assert_eq!(
         err,

@@ -12,7 +12,7 @@ use sip_transaction::{Event, TransactionState};
 fn wrong_branch_or_method_does_not_match() {
     let mut sim = Sim::udp();
     let req = sim.request(Method::Invite, "z9hG4bK-right", 1);
-    let now = sim.now;
+    let now = sim.now();
     sim.set_drop(|from, _, _| from == Side::Uac);
     let key = sim
         .uac
