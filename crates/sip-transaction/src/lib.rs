@@ -28,6 +28,7 @@
 //! dialogs (the dialog layer), RFC 3263 failover after a transport error (the TU, with the
 //! resolver), and parsing (the driver hands in parsed [`sip_message::Message`]s).
 
+pub mod arena;
 mod client_invite;
 mod client_non_invite;
 mod ctx;
