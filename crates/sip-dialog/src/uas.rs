@@ -442,18 +442,8 @@ impl DialogLayer {
         }
         let id = match method {
             Method::Invite => {
-                let n = match self.check_session_request(&request) {
-                    Ok(n) => n,
-                    Err(min) => {
-                        self.reply(
-                            now,
-                            key,
-                            &request,
-                            422,
-                            &[(HeaderName::MinSe, min.to_string())],
-                        );
-                        return;
-                    }
+                let Some(n) = self.session_or_reject(now, key, &request) else {
+                    return;
                 };
                 let id = self.deliver(key, source, request, None, None);
                 if let Some(inc) = self.incoming.get_mut(id.0) {
@@ -516,6 +506,35 @@ impl DialogLayer {
     }
 
     /// Answers a request the layer handles itself. Requests outside a dialog get a To tag.
+    /// The RFC 4028 check of an incoming INVITE or UPDATE: the negotiated session interval
+    /// (`Some(None)` without session timers), or `None` once it has been answered 422.
+    fn session_or_reject(
+        &mut self,
+        now: Instant,
+        key: ServerKey,
+        request: &Request,
+    ) -> Option<Option<crate::session_timer::Negotiated>> {
+        match self.check_session_request(request) {
+            Ok(n) => Some(n),
+            Err(min) => {
+                self.reply(
+                    now,
+                    key,
+                    request,
+                    422,
+                    &[(HeaderName::MinSe, min.to_string())],
+                );
+                None
+            }
+        }
+    }
+
+    /// 500 with a Retry-After of 0 to 10 s (RFC 3261 §14.2): one of ours is still in progress.
+    fn reply_retry_later(&mut self, now: Instant, key: ServerKey, request: &Request) {
+        let after = self.random_below(11).to_string();
+        self.reply(now, key, request, 500, &[(HeaderName::RetryAfter, after)]);
+    }
+
     pub(crate) fn reply(
         &mut self,
         now: Instant,
@@ -567,22 +586,11 @@ impl DialogLayer {
             return;
         }
         if inv.in_invite.is_some() {
-            let after = self.random_below(11).to_string();
-            self.reply(now, key, &request, 500, &[(HeaderName::RetryAfter, after)]);
+            self.reply_retry_later(now, key, &request);
             return;
         }
-        let n = match self.check_session_request(&request) {
-            Ok(n) => n,
-            Err(min) => {
-                self.reply(
-                    now,
-                    key,
-                    &request,
-                    422,
-                    &[(HeaderName::MinSe, min.to_string())],
-                );
-                return;
-            }
+        let Some(n) = self.session_or_reject(now, key, &request) else {
+            return;
         };
         let id = self.deliver(key, source, request, Some(d), None);
         if let Some(inc) = self.incoming.get_mut(id.0) {
@@ -616,22 +624,11 @@ impl DialogLayer {
             return;
         }
         if inv.in_update.is_some() {
-            let after = self.random_below(11).to_string();
-            self.reply(now, key, &request, 500, &[(HeaderName::RetryAfter, after)]);
+            self.reply_retry_later(now, key, &request);
             return;
         }
-        let n = match self.check_session_request(&request) {
-            Ok(n) => n,
-            Err(min) => {
-                self.reply(
-                    now,
-                    key,
-                    &request,
-                    422,
-                    &[(HeaderName::MinSe, min.to_string())],
-                );
-                return;
-            }
+        let Some(n) = self.session_or_reject(now, key, &request) else {
+            return;
         };
         if !has_offer && n.is_some() {
             // A pure session refresh (RFC 4028 §7.4): answered here.
