@@ -41,6 +41,8 @@ impl Message {
                 return Err(ValidationError::Duplicate(name));
             }
         }
+        // Whether the sender is an RFC 3261 client (magic cookie in the top branch).
+        let mut rfc3261 = None;
         for via in h.typed_all::<Via<'_>>() {
             let via = via.map_err(|source| ValidationError::Header {
                 name: HeaderName::Via,
@@ -52,6 +54,8 @@ impl Message {
                     source,
                 })?;
             single_param(via.params(), "branch", HeaderName::Via)?;
+            rfc3261
+                .get_or_insert_with(|| via.branch().is_some_and(|b| b.starts_with(BRANCH_MAGIC)));
         }
         let from = h
             .typed::<From<'_>>()
@@ -73,10 +77,7 @@ impl Message {
         single_param(to.params(), "tag", HeaderName::To)?;
         // RFC 3261 §8.1.1.3 makes the From tag mandatory; only an RFC 2543 client (no magic
         // cookie in its branch) may omit it (RFC 4475 inv2543).
-        let rfc3261 = h
-            .typed::<Via<'_>>()
-            .is_ok_and(|v| v.branch().is_some_and(|b| b.starts_with(BRANCH_MAGIC)));
-        if rfc3261 && from.tag().is_none_or(str::is_empty) {
+        if rfc3261 == Some(true) && from.tag().is_none_or(str::is_empty) {
             return Err(ValidationError::Header {
                 name: HeaderName::From,
                 source: HeaderError::Syntax("missing tag"),
