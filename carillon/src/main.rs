@@ -1,0 +1,2 @@
+//! The `carillon` server binary.
+fn main() {}

@@ -1,0 +1,1 @@
+//! A stateful forking SIP proxy core (RFC 3261 §16), sans-IO.
