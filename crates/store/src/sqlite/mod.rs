@@ -1,0 +1,327 @@
+//! The SQLite backend: one file, bindings served from memory, written by one thread.
+
+mod index;
+mod rows;
+mod schema;
+mod users;
+mod writer;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use parking_lot::Mutex;
+
+use self::index::{Change, Shared, sort_bindings};
+use self::rows::{BINDING_COLUMNS, binding_from_row, sql_time};
+use self::schema::{connect, db_error, migrate};
+use self::users::Users;
+use crate::options::{StoreOptions, StoreStats};
+use crate::{Binding, Commit, LocationStore, StoreError, User, UserStore};
+
+/// The name of the database file inside the store's directory.
+pub const DATABASE_FILE: &str = "carillon.db";
+
+/// The embedded store: one SQLite file (`carillon.db`) in WAL mode holding the bindings and
+/// the users.
+///
+/// # Bindings
+///
+/// Every live binding is loaded into memory at open, and reads ([`LocationStore::lookup`],
+/// [`LocationStore::all`], [`LocationStore::count`]) never touch the disk. A
+/// [`LocationStore::replace`] changes memory at once and queues the change for a single
+/// writer thread, which commits all waiting changes (up to
+/// [`StoreOptions::batch_limit`]) in one transaction with `synchronous=FULL`: when the
+/// returned [`Commit`] resolves `Ok`, the change survives a `kill -9` of the process and a
+/// power loss. Within one address of record, bindings are kept highest q first (a binding
+/// without q counts as q=1.0), then most recently updated first. The `aor` field of each
+/// binding handed to `replace` is set to the `aor` argument, the key it is stored under.
+///
+/// When a transaction fails (disk full, database locked by another process longer than
+/// [`StoreOptions::busy_timeout`]), every [`Commit`] of the batch resolves with the error,
+/// and each address of record whose latest change was in that batch is reloaded from the
+/// file, so memory again shows what a restart would. (If even that read fails, memory keeps
+/// the unwritten bindings and the error is logged.)
+///
+/// # Users
+///
+/// Users are cached in memory. A lookup checks, at most once per
+/// [`StoreOptions::user_refresh_interval`] (200 ms by default), whether another connection
+/// changed the users table (`PRAGMA data_version`, then a version counter kept by triggers on
+/// the table) and reloads the cache if so: a user added by the command line in another
+/// process is seen within that interval. Writes through this handle update the cache at
+/// once.
+///
+/// # Several processes
+///
+/// Several processes may open the same directory at once (WAL readers never block, writers
+/// wait up to the busy timeout). The command line opens its own `SqliteStore` to add users or
+/// to list the bindings the server wrote; only the server should write bindings, since each
+/// process keeps its own copy of them in memory, loaded at open.
+///
+/// Dropping the store, or calling [`SqliteStore::close`], writes what is queued and stops the
+/// writer thread.
+pub struct SqliteStore {
+    shared: Arc<Shared>,
+    users: Users,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `dir`, purging the bindings that have ended by
+    /// the system clock's now. See [`SqliteStore::open_at`].
+    pub fn open(dir: &Path, options: StoreOptions) -> Result<SqliteStore, StoreError> {
+        Self::open_at(dir, options, unix_now())
+    }
+
+    /// Opens (creating if needed) the directory `dir` and the database file
+    /// [`DATABASE_FILE`] in it, brings the schema up to date, deletes the bindings that ended
+    /// at or before `now` (Unix seconds), loads the others into memory and starts the writer
+    /// thread.
+    pub fn open_at(dir: &Path, options: StoreOptions, now: u64) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+            path: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let path = dir.join(DATABASE_FILE);
+        let mut conn = connect(&path, options.busy_timeout)?;
+        migrate(&mut conn)?;
+        conn.execute(
+            "DELETE FROM bindings WHERE expires_at <= ?1",
+            [sql_time(now)],
+        )
+        .map_err(db_error)?;
+        let by_aor = load_bindings(&conn)?;
+        let users = Users::open(
+            connect(&path, options.busy_timeout)?,
+            options.user_refresh_interval,
+        )?;
+        let (sender, receiver) = mpsc::channel();
+        let shared = Arc::new(Shared::new(by_aor, sender));
+        let writer_shared = Arc::clone(&shared);
+        let batch_limit = options.batch_limit;
+        let writer = std::thread::Builder::new()
+            .name("carillon-store-writer".to_owned())
+            .spawn(move || writer::run(conn, receiver, writer_shared, batch_limit))
+            .map_err(|e| StoreError::Open {
+                path: path.display().to_string(),
+                reason: format!("cannot start the writer thread: {e}"),
+            })?;
+        Ok(SqliteStore {
+            shared,
+            users,
+            writer: Mutex::new(Some(writer)),
+            path,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Counters of the location writer: transactions (fsyncs) and the changes they carried.
+    pub fn stats(&self) -> StoreStats {
+        self.shared.stats()
+    }
+
+    /// Writes every queued change, then stops the writer thread. Later writes fail with
+    /// [`StoreError::Closed`]; reads keep working on what is in memory. Returns the outcome
+    /// of the last write; closing twice is harmless.
+    pub fn close(&self) -> Result<(), StoreError> {
+        let flushed = match self.flush() {
+            Err(StoreError::Closed) => Ok(()),
+            other => other,
+        };
+        // Dropping the last sender lets the writer drain the queue and return.
+        self.shared.index.write().sender = None;
+        if let Some(handle) = self.writer.lock().take() {
+            if handle.join().is_err() {
+                return Err(StoreError::Database(
+                    "the writer thread panicked".to_owned(),
+                ));
+            }
+        }
+        flushed
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            tracing::error!(error = %e, path = %self.path.display(), "closing the store");
+        }
+    }
+}
+
+fn load_bindings(
+    conn: &rusqlite::Connection,
+) -> Result<HashMap<String, Arc<[Binding]>>, StoreError> {
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT {BINDING_COLUMNS} FROM bindings ORDER BY rowid"
+        ))
+        .map_err(db_error)?;
+    let mut grouped: HashMap<String, Vec<Binding>> = HashMap::new();
+    for binding in stmt.query_map([], binding_from_row).map_err(db_error)? {
+        let binding = binding.map_err(db_error)?;
+        grouped
+            .entry(binding.aor.clone())
+            .or_default()
+            .push(binding);
+    }
+    Ok(grouped
+        .into_iter()
+        .map(|(aor, mut bindings)| {
+            sort_bindings(&mut bindings);
+            (aor, bindings.into())
+        })
+        .collect())
+}
+
+impl LocationStore for SqliteStore {
+    fn lookup(&self, aor: &str, now: u64) -> Vec<Binding> {
+        let index = self.shared.index.read();
+        index.by_aor.get(aor).map_or_else(Vec::new, |bindings| {
+            bindings
+                .iter()
+                .filter(|b| b.is_live(now))
+                .cloned()
+                .collect()
+        })
+    }
+
+    fn replace(&self, aor: &str, mut bindings: Vec<Binding>) -> Commit {
+        for binding in &mut bindings {
+            if binding.aor != aor {
+                aor.clone_into(&mut binding.aor);
+            }
+        }
+        sort_bindings(&mut bindings);
+        let bindings: Arc<[Binding]> = bindings.into();
+        let (reply, commit) = tokio::sync::oneshot::channel();
+        let mut guard = self.shared.index.write();
+        let index = &mut *guard;
+        let Some(sender) = index.sender.as_ref() else {
+            return Commit::ready(Err(StoreError::Closed));
+        };
+        let seq = index.next_seq + 1;
+        let change = Change::Replace {
+            aor: aor.to_owned(),
+            bindings: Arc::clone(&bindings),
+            seq,
+            reply,
+        };
+        if sender.send(change).is_err() {
+            return Commit::ready(Err(StoreError::Closed));
+        }
+        index.next_seq = seq;
+        index.pending.insert(aor.to_owned(), seq);
+        if bindings.is_empty() {
+            index.by_aor.remove(aor);
+        } else {
+            index.by_aor.insert(aor.to_owned(), bindings);
+        }
+        Commit::waiting(commit)
+    }
+
+    fn all(&self, now: u64) -> Vec<Binding> {
+        let index = self.shared.index.read();
+        let mut aors: Vec<&String> = index.by_aor.keys().collect();
+        aors.sort_unstable();
+        aors.into_iter()
+            .flat_map(|aor| index.by_aor[aor].iter())
+            .filter(|b| b.is_live(now))
+            .cloned()
+            .collect()
+    }
+
+    fn purge_expired(&self, now: u64) -> usize {
+        let mut guard = self.shared.index.write();
+        let index = &mut *guard;
+        let mut purged = 0;
+        index.by_aor.retain(|_, bindings| {
+            let live = bindings.iter().filter(|b| b.is_live(now)).count();
+            if live < bindings.len() {
+                purged += bindings.len() - live;
+                *bindings = bindings
+                    .iter()
+                    .filter(|b| b.is_live(now))
+                    .cloned()
+                    .collect();
+            }
+            live > 0
+        });
+        // Always sent, even with nothing purged in memory: the file may still hold rows that
+        // a failed write left behind.
+        if let Some(sender) = index.sender.as_ref() {
+            if sender.send(Change::Purge { now }).is_err() {
+                tracing::warn!("purge of expired bindings not written: the store is closed");
+            }
+        }
+        purged
+    }
+
+    fn count(&self, now: u64) -> usize {
+        let index = self.shared.index.read();
+        index
+            .by_aor
+            .values()
+            .map(|bindings| bindings.iter().filter(|b| b.is_live(now)).count())
+            .sum()
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        let (reply, done) = mpsc::channel();
+        {
+            let index = self.shared.index.read();
+            let sender = index.sender.as_ref().ok_or(StoreError::Closed)?;
+            sender
+                .send(Change::Flush { reply })
+                .map_err(|_| StoreError::Closed)?;
+        }
+        // A std channel, not a tokio one: flush may be called from async code without
+        // panicking (it blocks, as documented).
+        done.recv().unwrap_or(Err(StoreError::Closed))
+    }
+}
+
+impl UserStore for SqliteStore {
+    fn user(&self, username: &str, domain: &str) -> Result<Option<User>, StoreError> {
+        self.users.get(username, domain)
+    }
+
+    fn put_user(&self, user: &User) -> Result<bool, StoreError> {
+        self.users.put(user)
+    }
+
+    fn remove_user(&self, username: &str, domain: &str) -> Result<bool, StoreError> {
+        self.users.remove(username, domain)
+    }
+
+    fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.users.list()
+    }
+
+    fn domains(&self) -> Result<Vec<String>, StoreError> {
+        self.users.domains()
+    }
+}
