@@ -430,6 +430,12 @@ impl TransportLayer {
         self.shared.table().by_id.get(&id).map(|e| e.info.clone())
     }
 
+    /// Whether a connection to `peer` is open (looked up by transport and address, as
+    /// [`TransportLayer::send`] reuses it).
+    pub fn has_connection(&self, peer: &Peer) -> bool {
+        self.shared.table().lookup(peer).is_some()
+    }
+
     /// Every live connection.
     pub fn connections(&self) -> Vec<ConnectionInfo> {
         self.shared

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use sip_transaction::Peer;
+use sip_transaction::{Peer, Transport};
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::UdpSocket;
 
@@ -160,10 +160,13 @@ async fn on_datagram(
     let Some(reply) = shared.deliver(datagram, peer, local, None).await else {
         return;
     };
-    let Some(via) = reply.via() else { return };
-    let dest = match response_target(&via, &peer, None) {
-        Ok(crate::routing::ResponseTarget::Peer(p)) => p.addr,
-        _ => return,
+    // A top Via that cannot be read (`SIP/7.0/UDP`, RFC 4475 badvers) or that names another
+    // transport: the answer goes back where the datagram came from.
+    let dest = match reply.via().map(|via| response_target(&via, &peer, None)) {
+        Some(Ok(crate::routing::ResponseTarget::Peer(p))) if p.transport == Transport::Udp => {
+            p.addr
+        }
+        _ => source,
     };
     if check_destination(dest).is_err() {
         Counters::inc(&shared.counters.forbidden_destinations);

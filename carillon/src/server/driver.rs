@@ -1,0 +1,256 @@
+//! The driver: one task that owns the proxy core and runs it from the network, the clock,
+//! the store's commits and the shutdown signal.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use carillon_store::SqliteStore;
+use sha2::{Digest, Sha256};
+use sip_auth::{AuthConfig, Authenticator};
+use sip_proxy::{LocalAddr, Proxy, ProxyConfig, ProxyEvent, ProxyOutput};
+use sip_registrar::RegistrarConfig;
+use sip_transport::{Destination, Inbound, TransportLayer};
+use tokio::sync::mpsc;
+
+use super::routing::Domains;
+use super::service::{Completion, Incoming, Service};
+use crate::cli::{CliError, Settings};
+use crate::listen::Listen;
+use crate::metrics::Metrics;
+
+/// Most messages taken from the inbound queue before outputs are drained: batching amortises
+/// the wake-ups under load without delaying anything when idle.
+const BATCH: usize = 64;
+
+/// How long a graceful shutdown waits for transactions to end.
+const DRAIN_LIMIT: Duration = Duration::from_secs(10);
+
+pub(crate) struct Driver {
+    proxy: Proxy,
+    transport: TransportLayer,
+    service: Service,
+    completions: mpsc::Receiver<Completion>,
+}
+
+impl Driver {
+    pub(crate) fn new(
+        settings: &Settings,
+        store: Arc<SqliteStore>,
+        transport: TransportLayer,
+        listens: &[Listen],
+        secret: [u8; 32],
+        metrics: Arc<Metrics>,
+    ) -> Driver {
+        let config = &settings.config;
+        let advertised = config.server.advertised_host.clone();
+        let locals = listens
+            .iter()
+            .map(|l| {
+                let mut local = LocalAddr::new(l.transport, l.addr);
+                if let Some(host) = &advertised {
+                    local.host.clone_from(host);
+                }
+                local
+            })
+            .collect();
+        let mut pcfg = ProxyConfig::new(locals);
+        pcfg.timer_c = Duration::from_secs(config.proxy.timer_c);
+        let seed = random_u64();
+        let proxy = Proxy::new(pcfg, seed);
+
+        let acfg = AuthConfig {
+            nonce_lifetime: Duration::from_secs(config.auth.nonce_lifetime),
+            check_digest_uri: config.auth.check_digest_uri,
+            algorithms: config
+                .auth
+                .algorithms
+                .iter()
+                .filter_map(|a| sip_auth::Algorithm::from_token(a))
+                .collect(),
+            ..AuthConfig::default()
+        };
+        let auth = Authenticator::new(acfg, secret);
+
+        let mut rcfg = RegistrarConfig::default();
+        rcfg.min_expires = config.registrar.min_expires;
+        rcfg.max_expires = config.registrar.max_expires;
+        rcfg.default_expires = config.registrar.default_expires;
+        rcfg.max_contacts = config.registrar.max_contacts;
+        // Temporary GRUUs are sealed with a key derived from the persisted secret, so
+        // they stay valid across restarts without reusing the nonce key as is.
+        let mut h = Sha256::new();
+        h.update(b"carillon temp-gruu key");
+        h.update(secret);
+        rcfg.gruu_secret = Some(h.finalize().into());
+
+        let (tx, completions) = mpsc::channel(4096);
+        let domains = Domains::new(
+            &config.server.domains,
+            listens,
+            config.server.advertised_host.as_deref(),
+            store.clone(),
+        );
+        let service = Service {
+            store,
+            transport: transport.clone(),
+            auth,
+            registrar: rcfg,
+            domains,
+            trusted: config.auth.trusted.clone(),
+            metrics,
+            record_route: config.proxy.record_route,
+            forward_to_other_domains: config.proxy.forward_to_other_domains,
+            server_header: config.server.server_header.clone(),
+            completions: tx,
+            draining: false,
+            tag_seed: random_u64(),
+        };
+        Driver {
+            proxy,
+            transport,
+            service,
+            completions,
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT, then drains: new requests get 503, running
+    /// transactions finish (for up to ten seconds), pending store commits are answered.
+    pub(crate) async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<Inbound>,
+    ) -> Result<(), CliError> {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| CliError(format!("cannot watch SIGTERM: {e}")))?;
+        let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+            .map_err(|e| CliError(format!("cannot watch SIGINT: {e}")))?;
+        let mut drain_until: Option<Instant> = None;
+        tracing::info!("serving");
+        loop {
+            if let Some(limit) = drain_until {
+                if self.proxy.pending() == 0 || Instant::now() >= limit {
+                    break;
+                }
+            }
+            let wake = self.proxy.poll_timeout();
+            let wake = match drain_until {
+                Some(d) => Some(wake.map_or(d, |w| w.min(d))),
+                None => wake,
+            };
+            tokio::select! {
+                msg = inbound.recv() => {
+                    let Some(msg) = msg else { break };
+                    self.received(msg);
+                    for _ in 1..BATCH {
+                        match inbound.try_recv() {
+                            Ok(m) => self.received(m),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                c = self.completions.recv() => {
+                    if let Some(c) = c {
+                        self.service.completed(&mut self.proxy, Instant::now(), c);
+                    }
+                }
+                () = sleep_until(wake) => self.proxy.handle_timeout(Instant::now()),
+                _ = term.recv(), if drain_until.is_none() => {
+                    tracing::info!("SIGTERM: draining");
+                    drain_until = Some(Instant::now() + DRAIN_LIMIT);
+                    self.service.draining = true;
+                }
+                _ = int.recv(), if drain_until.is_none() => {
+                    tracing::info!("SIGINT: draining");
+                    drain_until = Some(Instant::now() + DRAIN_LIMIT);
+                    self.service.draining = true;
+                }
+            }
+            self.drain().await;
+        }
+        Ok(())
+    }
+
+    fn received(&mut self, msg: Inbound) {
+        let source = msg.source;
+        if let Err(e) = self
+            .proxy
+            .handle_input(Instant::now(), source, msg.local, msg.message)
+        {
+            tracing::debug!(from = %source, error = %e, "message dropped");
+        }
+    }
+
+    async fn drain(&mut self) {
+        while let Some(out) = self.proxy.poll_output() {
+            match out {
+                ProxyOutput::Transmit(t) => {
+                    let dest = Destination::peer(t.destination).from_local(t.local);
+                    if let Err(e) = self.transport.send(&dest, t.bytes).await {
+                        tracing::debug!(to = %t.destination, error = %e, "send failed");
+                        if let Some(key) = t.key {
+                            self.proxy.handle_transport_error(Instant::now(), key);
+                        }
+                    }
+                }
+                ProxyOutput::Event(ProxyEvent::Request {
+                    id,
+                    source,
+                    local,
+                    request,
+                    in_dialog,
+                    next_hop,
+                    routed_here,
+                    stateless,
+                }) => {
+                    let incoming = Incoming {
+                        id,
+                        source,
+                        local,
+                        request,
+                        in_dialog,
+                        next_hop,
+                        routed_here,
+                        stateless,
+                    };
+                    self.service
+                        .on_request(&mut self.proxy, Instant::now(), incoming);
+                }
+                ProxyOutput::Event(ProxyEvent::Finished {
+                    method,
+                    status,
+                    duration,
+                    branches,
+                    ..
+                }) => {
+                    self.service.metrics.transaction(method.as_str(), status);
+                    tracing::info!(
+                        method = method.as_str(),
+                        status,
+                        ms = duration.as_millis() as u64,
+                        branches,
+                        "transaction"
+                    );
+                }
+                ProxyOutput::Event(_) => {}
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(tokio::time::Instant::from_std(t)).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn random_u64() -> u64 {
+    let mut b = [0u8; 8];
+    if getrandom::fill(&mut b).is_err() {
+        // Without the OS generator, fall back to the hasher's per-process random keys.
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u8(0);
+        return h.finish();
+    }
+    u64::from_le_bytes(b)
+}

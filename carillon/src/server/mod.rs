@@ -1,0 +1,177 @@
+//! `carillon serve`: opens the store and the sockets, then runs the driver until SIGTERM or
+//! SIGINT.
+
+mod driver;
+mod keepalive;
+mod routing;
+mod service;
+
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use carillon_store::{LocationStore, SqliteStore, StoreOptions};
+use sip_transport::{Config as TransportConfig, TlsServer, TlsVersions, Transport, TransportLayer};
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{CliError, Settings};
+use crate::config::LogFormat;
+use crate::listen::{Listen, every_local_address};
+use crate::metrics::{self, Metrics};
+
+/// Runs the server until it is told to stop.
+pub fn run(settings: Settings) -> Result<(), CliError> {
+    init_logging(&settings);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("carillon")
+        .build()
+        .map_err(|e| CliError(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(serve(settings))
+}
+
+fn init_logging(settings: &Settings) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&settings.config.log.level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests running the server twice in one process) is harmless.
+    let _ = match settings.config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Reads the nonce secret from the data directory, or makes and saves one, so that nonces
+/// handed out before a restart still verify after it.
+fn nonce_secret(dir: &Path) -> Result<[u8; 32], CliError> {
+    let path = dir.join("nonce.key");
+    if let Ok(bytes) = std::fs::read(&path) {
+        if let Ok(key) = <[u8; 32]>::try_from(bytes.as_slice()) {
+            return Ok(key);
+        }
+        tracing::warn!(path = %path.display(), "nonce key has the wrong size; making a new one");
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| CliError(format!("no randomness: {e}")))?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(&path)
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    f.write_all(&key)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    Ok(key)
+}
+
+async fn serve(settings: Settings) -> Result<(), CliError> {
+    let config = &settings.config;
+    let store = SqliteStore::open(&settings.data_dir, StoreOptions::default())
+        .map_err(|e| CliError(e.to_string()))?;
+    let store = Arc::new(store);
+    let now = crate::cli::unix_now();
+    tracing::info!(
+        data = %settings.data_dir.display(),
+        bindings = store.count(now),
+        "location store loaded"
+    );
+    let secret = nonce_secret(&settings.data_dir)?;
+
+    let mut tcfg = TransportConfig::default();
+    tcfg.inbound_capacity = 8192;
+    let (transport, inbound) = TransportLayer::new(tcfg);
+    let listens: Vec<Listen> = if config.server.listen.is_empty() {
+        every_local_address(5060)
+    } else {
+        config.server.listen.clone()
+    };
+    let tls = match (&config.tls.certificate, &config.tls.private_key) {
+        (Some(c), Some(k)) => Some(
+            TlsServer::from_pem_files(c, k, TlsVersions::Tls12And13)
+                .map_err(|e| CliError(format!("TLS: {e}")))?,
+        ),
+        _ => None,
+    };
+    let mut bound = Vec::new();
+    for l in &listens {
+        let r = match l.transport {
+            Transport::Udp => transport.bind_udp(l.addr).await,
+            Transport::Tcp => transport.listen_tcp(l.addr).await,
+            Transport::Ws => transport.listen_ws(l.addr).await,
+            _ => {
+                let Some(tls) = tls.clone() else {
+                    return Err(CliError(format!(
+                        "{l} needs tls.certificate and tls.private_key in the configuration"
+                    )));
+                };
+                if l.transport == Transport::Tls {
+                    transport.listen_tls(l.addr, tls).await
+                } else {
+                    transport.listen_wss(l.addr, tls).await
+                }
+            }
+        };
+        let addr = r.map_err(|e| CliError(format!("cannot listen on {l}: {e}")))?;
+        tracing::info!(listen = %Listen { transport: l.transport, addr }, "listening");
+        bound.push(Listen {
+            transport: l.transport,
+            addr,
+        });
+    }
+
+    let metrics = Arc::new(Metrics::default());
+    let metrics_task = if config.metrics.enabled {
+        let listener = metrics::bind(config.metrics.listen)
+            .await
+            .map_err(|e| CliError(format!("metrics on {}: {e}", config.metrics.listen)))?;
+        let addr: Option<SocketAddr> = listener.local_addr().ok();
+        tracing::info!(addr = ?addr, "metrics at /metrics");
+        let (m, s, t) = (metrics.clone(), store.clone(), transport.clone());
+        Some(tokio::spawn(metrics::serve(listener, move || {
+            m.render(s.count(crate::cli::unix_now()), &t.stats())
+        })))
+    } else {
+        None
+    };
+
+    let keepalive_task = (config.nat.keepalive_interval > 0).then(|| {
+        tokio::spawn(keepalive::run(
+            store.clone(),
+            transport.clone(),
+            bound.clone(),
+            Duration::from_secs(config.nat.keepalive_interval),
+        ))
+    });
+
+    let driver = driver::Driver::new(
+        &settings,
+        store.clone(),
+        transport.clone(),
+        &bound,
+        secret,
+        metrics,
+    );
+    let outcome = driver.run(inbound).await;
+
+    if let Some(t) = keepalive_task {
+        t.abort();
+    }
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
+    transport
+        .shutdown(std::future::ready(()), Duration::from_secs(1))
+        .await;
+    if let Err(e) = store.flush() {
+        tracing::error!(error = %e, "flushing the store at shutdown failed");
+    }
+    tracing::info!("stopped");
+    outcome
+}

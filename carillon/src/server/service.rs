@@ -1,0 +1,604 @@
+//! The service chain: what the server does with each new request the proxy core reports.
+//!
+//! In order: requests already routed (in-dialog, or carrying a Route) follow their route;
+//! REGISTER goes to authentication and the registrar; OPTIONS to the server is answered;
+//! everything else is authenticated when it claims to come from one of our domains, then
+//! sent to the registered contacts of a local user, or out to another domain for our own
+//! authenticated users only (never an open relay).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use carillon_store::{Binding, LocationStore, SqliteStore, StoreError, UserStore};
+use sip_auth::{Algorithm, Authenticator, Verdict};
+use sip_message::header::Credentials;
+use sip_message::{HeaderName, Method, Request, Response, Uri};
+use sip_proxy::{ForwardPlan, NextHop, Proxy, RequestId, Target};
+use sip_registrar::{Decision, RegisterContext, RegistrarConfig};
+use sip_transport::{Peer, Transport, TransportLayer};
+use tokio::sync::mpsc;
+
+use super::routing::{self, Domains};
+use crate::config::Network;
+use crate::metrics::Metrics;
+
+/// Methods the server itself answers or routes, for Allow.
+const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK, PUBLISH";
+
+/// A REGISTER whose bindings are being written: answered when the store says they are on
+/// disk.
+#[derive(Debug)]
+pub(crate) struct Completion {
+    pub(crate) id: RequestId,
+    pub(crate) response: Response,
+    pub(crate) result: Result<(), StoreError>,
+    pub(crate) request: Request,
+}
+
+/// Everything the chain needs besides the proxy core.
+pub(crate) struct Service {
+    pub(crate) store: Arc<SqliteStore>,
+    pub(crate) transport: TransportLayer,
+    pub(crate) auth: Authenticator,
+    pub(crate) registrar: RegistrarConfig,
+    pub(crate) domains: Domains,
+    pub(crate) trusted: Vec<Network>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) record_route: bool,
+    pub(crate) forward_to_other_domains: bool,
+    pub(crate) server_header: String,
+    pub(crate) completions: mpsc::Sender<Completion>,
+    pub(crate) draining: bool,
+    pub(crate) tag_seed: u64,
+}
+
+/// A new request from the proxy core, with what the core found out about it.
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    pub(crate) id: RequestId,
+    pub(crate) source: Peer,
+    pub(crate) local: SocketAddr,
+    pub(crate) request: Request,
+    pub(crate) in_dialog: bool,
+    pub(crate) next_hop: Option<NextHop>,
+    pub(crate) routed_here: bool,
+    pub(crate) stateless: bool,
+}
+
+/// Who the request is, once authentication has run.
+enum Identity {
+    /// A trusted peer by source address.
+    Trusted,
+    /// One of our users, by digest.
+    User,
+    /// Nobody in particular (a request from another domain).
+    Anonymous,
+}
+
+impl Service {
+    /// Handles one new request.
+    pub(crate) fn on_request(&mut self, proxy: &mut Proxy, now: Instant, incoming: Incoming) {
+        let Incoming {
+            id,
+            source,
+            local,
+            request,
+            in_dialog,
+            next_hop,
+            routed_here,
+            stateless,
+        } = incoming;
+        self.domains.refresh(now);
+        if stateless {
+            // An ACK for a 2xx goes end to end along the route we record-routed; a stray ACK
+            // (not routed here, matching no transaction) is dropped.
+            match self
+                .next_hop_peer(next_hop.as_ref())
+                .filter(|_| routed_here)
+            {
+                Some(peer) => {
+                    if let Err(e) = proxy.forward(now, id, ForwardPlan::by_route(&request, peer)) {
+                        tracing::debug!(error = %e, "ACK not forwarded");
+                    }
+                }
+                None => {
+                    let _ = proxy.discard(id);
+                }
+            }
+            return;
+        }
+        let method = request.method().clone();
+        if self.draining && !in_dialog {
+            let mut r = self.response(&request, 503);
+            r.headers_mut().push(HeaderName::RetryAfter, "5");
+            self.send(proxy, now, id, r);
+            return;
+        }
+        let has_route = next_hop.as_ref().is_some_and(|h| h.from_route);
+        if in_dialog {
+            if routed_here {
+                self.route_onward(proxy, now, id, &request, next_hop.as_ref());
+            } else {
+                // Not through our Record-Route: not a dialog of ours to relay.
+                self.answer(proxy, now, id, &request, 404);
+            }
+            return;
+        }
+        let Ok(ruri) = request.uri() else {
+            self.answer(proxy, now, id, &request, 416);
+            return;
+        };
+        let target_host = routing::uri_host(&ruri);
+        let target_ours = self.domains.serves(&target_host);
+        let to_server = ruri.user().is_none() && self.domains.is_own(&target_host);
+        match method {
+            Method::Register if !has_route => {
+                if target_ours {
+                    self.register(proxy, now, id, source, local, &request);
+                } else {
+                    self.answer(proxy, now, id, &request, 403);
+                }
+                return;
+            }
+            Method::Options if (has_route || !to_server) && max_forwards(&request) == Some(0) => {
+                // §16.3 step 3: not ours to answer and no hops left.
+                self.answer(proxy, now, id, &request, 483);
+                return;
+            }
+            Method::Options if to_server && !has_route => {
+                let mut r = self.response(&request, 200);
+                r.headers_mut().push(HeaderName::Allow, ALLOW);
+                r.headers_mut().push(HeaderName::Accept, "application/sdp");
+                r.headers_mut()
+                    .push(HeaderName::Supported, "path, outbound, gruu");
+                self.send(proxy, now, id, r);
+                return;
+            }
+            _ => {}
+        }
+        // Authentication: requests claiming one of our domains must prove it (RFC 3261
+        // §22.3: 407 from a proxy), unless they come from a trusted peer.
+        let from_host = request
+            .from()
+            .ok()
+            .map(|f| routing::uri_host(&f.0.uri()))
+            .unwrap_or_default();
+        let identity = if self.is_trusted(source) {
+            Identity::Trusted
+        } else if self.domains.serves(&from_host) {
+            let from_user = request
+                .from()
+                .ok()
+                .and_then(|f| f.0.uri().user().map(str::to_owned))
+                .unwrap_or_default();
+            match self.authenticate(&request, &from_host, HeaderName::ProxyAuthorization) {
+                AuthOutcome::Ok(user) if user == from_user => Identity::User,
+                AuthOutcome::Ok(_) => {
+                    // Authenticated as someone else than the From claims: no impersonation.
+                    self.answer(proxy, now, id, &request, 403);
+                    return;
+                }
+                AuthOutcome::Challenge { stale } => {
+                    self.challenge(proxy, now, id, &request, &from_host, stale, 407);
+                    return;
+                }
+            }
+        } else {
+            Identity::Anonymous
+        };
+        if has_route {
+            // A preloaded route: only for those we vouch for.
+            if matches!(identity, Identity::Anonymous) {
+                self.answer(proxy, now, id, &request, 403);
+            } else {
+                self.route_onward(proxy, now, id, &request, next_hop.as_ref());
+            }
+            return;
+        }
+        if target_ours {
+            if to_server {
+                self.answer(proxy, now, id, &request, 404);
+                return;
+            }
+            self.route_to_local_user(proxy, now, id, &request, &ruri, &target_host);
+            return;
+        }
+        if !self.forward_to_other_domains || matches!(identity, Identity::Anonymous) {
+            // Never an open relay: only our authenticated users and trusted peers go out.
+            self.answer(proxy, now, id, &request, 403);
+            return;
+        }
+        let Some(peer) = routing::peer_for_uri(&ruri, Transport::Udp) else {
+            // Resolving domain names for outbound calls is not wired yet.
+            self.answer(proxy, now, id, &request, 404);
+            return;
+        };
+        let target = Target::new(ruri.as_str().to_owned(), peer);
+        self.forward(proxy, now, id, &request, vec![vec![target]]);
+    }
+
+    fn is_trusted(&self, source: Peer) -> bool {
+        self.trusted.iter().any(|n| n.contains(source.addr.ip()))
+    }
+
+    /// Where the request's own routing information leads: the top Route, or the
+    /// Request-URI; a Request-URI that is a registered contact goes where that registration
+    /// came from (the phone may be behind NAT, or reachable only on its connection).
+    fn next_hop_peer(&self, next_hop: Option<&NextHop>) -> Option<Peer> {
+        let hop = next_hop?;
+        if !hop.from_route {
+            if let Ok(uri) = Uri::parse(&hop.uri) {
+                if let Some(peer) = self.contact_destination(&uri) {
+                    return Some(peer);
+                }
+            }
+        }
+        hop.peer
+    }
+
+    /// In-dialog requests and requests with a Route left: onward along their route.
+    fn route_onward(
+        &mut self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        next_hop: Option<&NextHop>,
+    ) {
+        let Some(peer) = self.next_hop_peer(next_hop) else {
+            // Domain names in routes are not resolved yet.
+            self.answer(proxy, now, id, request, 404);
+            return;
+        };
+        self.forward_plan(
+            proxy,
+            now,
+            id,
+            request,
+            ForwardPlan::by_route(request, peer),
+        );
+    }
+
+    /// The registration source of a contact URI, when some binding of the user the URI
+    /// names has exactly this contact.
+    fn contact_destination(&self, uri: &Uri<'_>) -> Option<Peer> {
+        let user = uri.user()?;
+        let host = routing::uri_host(uri);
+        // Contacts are usually registered under the same user name at some domain; look
+        // through every binding only when needed.
+        let now = crate::cli::unix_now();
+        self.store
+            .all(now)
+            .into_iter()
+            .filter(|b| b.aor.starts_with(&format!("sip:{user}@")))
+            .find(|b| {
+                Uri::parse(&b.uri)
+                    .is_ok_and(|bu| bu.user() == Some(user) && routing::uri_host(&bu) == host)
+            })
+            .and_then(|b| routing::binding_destination(&b, &self.transport))
+    }
+
+    fn route_to_local_user(
+        &mut self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        ruri: &Uri<'_>,
+        domain: &str,
+    ) {
+        let Some(user) = ruri.user_unescaped() else {
+            self.answer(proxy, now, id, request, 404);
+            return;
+        };
+        let user = String::from_utf8_lossy(&user).into_owned();
+        match self.store.user(&user, domain) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                self.answer(proxy, now, id, request, 404);
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "user lookup failed");
+                self.answer(proxy, now, id, request, 500);
+                return;
+            }
+        }
+        let Some(aor) = sip_registrar::aor_from_uri(ruri) else {
+            self.answer(proxy, now, id, request, 404);
+            return;
+        };
+        let bindings = self.store.lookup(&aor, crate::cli::unix_now());
+        if bindings.is_empty() {
+            self.answer(proxy, now, id, request, 480);
+            return;
+        }
+        let groups: Vec<Vec<Target>> = sip_registrar::targets(&bindings)
+            .into_iter()
+            .map(|g| {
+                g.into_iter()
+                    .filter_map(|b| binding_target(b, &self.transport))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|g| !g.is_empty())
+            .collect();
+        if groups.is_empty() {
+            self.answer(proxy, now, id, request, 480);
+            return;
+        }
+        self.forward(proxy, now, id, request, groups);
+    }
+
+    fn forward(
+        &mut self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        groups: Vec<Vec<Target>>,
+    ) {
+        let plan = ForwardPlan {
+            groups,
+            record_route: self.record_route,
+        };
+        self.forward_plan(proxy, now, id, request, plan);
+    }
+
+    fn forward_plan(
+        &mut self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        plan: ForwardPlan,
+    ) {
+        if let Err(e) = proxy.forward(now, id, plan) {
+            tracing::warn!(error = %e, method = %request.method().as_str(), "forwarding refused");
+            self.answer(proxy, now, id, request, 500);
+        }
+    }
+
+    fn register(
+        &mut self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        source: Peer,
+        local: SocketAddr,
+        request: &Request,
+    ) {
+        let Some((aor, to_user, domain)) = request.to().ok().and_then(|t| {
+            let uri = t.0.uri();
+            let aor = sip_registrar::aor_from_uri(&uri)?;
+            let user = String::from_utf8_lossy(&uri.user_unescaped()?).into_owned();
+            Some((aor, user, routing::uri_host(&uri)))
+        }) else {
+            self.answer(proxy, now, id, request, 400);
+            return;
+        };
+        if !self.is_trusted(source) {
+            match self.authenticate(request, &domain, HeaderName::Authorization) {
+                AuthOutcome::Ok(user) if user == to_user => {}
+                AuthOutcome::Ok(_) => {
+                    // RFC 3261 §10.3 step 3: this user may not register that address.
+                    self.answer(proxy, now, id, request, 403);
+                    return;
+                }
+                AuthOutcome::Challenge { stale } => {
+                    self.challenge(proxy, now, id, request, &domain, stale, 401);
+                    return;
+                }
+            }
+        }
+        let unix = crate::cli::unix_now();
+        let current = self.store.lookup(&aor, unix);
+        let transport = source.transport.as_str().to_ascii_lowercase();
+        let ctx = RegisterContext {
+            aor: &aor,
+            now: unix,
+            source: Some(source.addr),
+            transport: &transport,
+            local: Some(local),
+        };
+        match sip_registrar::process(&self.registrar, request, &ctx, &current) {
+            Decision::Query => {
+                let r = self.finish(sip_registrar::ok_response(
+                    &self.registrar,
+                    request,
+                    &current,
+                    unix,
+                ));
+                self.send(proxy, now, id, r);
+            }
+            Decision::Update { bindings } => {
+                let response = self.finish(sip_registrar::ok_response(
+                    &self.registrar,
+                    request,
+                    &bindings,
+                    unix,
+                ));
+                let commit = self.store.replace(&aor, bindings);
+                let tx = self.completions.clone();
+                let request = request.clone();
+                tokio::spawn(async move {
+                    let result = commit.await;
+                    let _ = tx
+                        .send(Completion {
+                            id,
+                            response,
+                            result,
+                            request,
+                        })
+                        .await;
+                });
+            }
+            Decision::Reject(rejection) => {
+                let r = self.finish(sip_registrar::reject_response(request, &rejection));
+                self.send(proxy, now, id, r);
+            }
+            _ => self.answer(proxy, now, id, request, 500),
+        }
+    }
+
+    /// A REGISTER's bindings are on disk (or failed to get there): answer it now.
+    pub(crate) fn completed(&mut self, proxy: &mut Proxy, now: Instant, c: Completion) {
+        match c.result {
+            Ok(()) => {
+                Metrics::inc(&self.metrics.register_updates);
+                self.send(proxy, now, c.id, c.response);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "storing bindings failed; answering 500");
+                Metrics::inc(&self.metrics.store_failures);
+                let mut r = self.response(&c.request, 500);
+                r.headers_mut().push(HeaderName::RetryAfter, "5");
+                self.send(proxy, now, c.id, r);
+            }
+        }
+    }
+
+    fn authenticate(&mut self, request: &Request, realm: &str, header: HeaderName) -> AuthOutcome {
+        let unix = crate::cli::unix_now();
+        let method = request.method().as_str().to_owned();
+        let ruri = String::from_utf8_lossy(request.uri_raw()).into_owned();
+        let mut stale = false;
+        let mut tried = false;
+        for value in request.headers().get_all(header) {
+            let Ok(text) = std::str::from_utf8(value) else {
+                continue;
+            };
+            let Ok(creds) = Credentials::parse(text) else {
+                continue;
+            };
+            if creds.param("realm").as_deref() != Some(realm) {
+                continue;
+            }
+            tried = true;
+            let store = &self.store;
+            let verdict = self
+                .auth
+                .verify(unix, &method, &ruri, &creds, realm, |user, alg| {
+                    store.user(user, realm).ok().flatten().map(|u| match alg {
+                        Algorithm::Md5 => u.ha1_md5,
+                        _ => u.ha1_sha256,
+                    })
+                });
+            match verdict {
+                Verdict::Authenticated {
+                    username,
+                    algorithm,
+                } => {
+                    Metrics::inc(match algorithm {
+                        Algorithm::Md5 => &self.metrics.auth_md5,
+                        _ => &self.metrics.auth_sha256,
+                    });
+                    return AuthOutcome::Ok(username);
+                }
+                Verdict::Stale => stale = true,
+                Verdict::Rejected(why) => {
+                    tracing::info!(realm, reason = %why, "authentication failed");
+                    Metrics::inc(&self.metrics.auth_failures);
+                }
+            }
+        }
+        let _ = tried;
+        AuthOutcome::Challenge { stale }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn challenge(
+        &mut self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        realm: &str,
+        stale: bool,
+        status: u16,
+    ) {
+        Metrics::inc(&self.metrics.challenges);
+        let header = if status == 401 {
+            HeaderName::WwwAuthenticate
+        } else {
+            HeaderName::ProxyAuthenticate
+        };
+        let mut r = self.response(request, status);
+        for value in self.auth.challenge(crate::cli::unix_now(), realm, stale) {
+            r.headers_mut().push(header, value);
+        }
+        self.send(proxy, now, id, r);
+    }
+
+    /// A response of ours to `request`, with a To tag and the Server header.
+    fn response(&self, request: &Request, status: u16) -> Response {
+        self.finish(Response::from_request(request, status))
+    }
+
+    fn finish(&self, mut r: Response) -> Response {
+        r.set_to_tag(&self.to_tag(&r));
+        if r.headers().get(HeaderName::Server).is_none() {
+            r.headers_mut()
+                .push(HeaderName::Server, self.server_header.clone());
+        }
+        r
+    }
+
+    /// A To tag that is the same for retransmissions of one request (derived from its
+    /// Call-ID and top Via branch) and unguessable across servers (seeded).
+    fn to_tag(&self, r: &Response) -> String {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hasher};
+        let mut h = BuildHasherDefault::<DefaultHasher>::default().build_hasher();
+        h.write_u64(self.tag_seed);
+        h.write(r.call_id().unwrap_or("").as_bytes());
+        h.write(
+            r.via()
+                .ok()
+                .and_then(|v| v.branch())
+                .unwrap_or("")
+                .as_bytes(),
+        );
+        format!("{:x}", h.finish())
+    }
+
+    fn answer(
+        &self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        status: u16,
+    ) {
+        let r = self.response(request, status);
+        self.send(proxy, now, id, r);
+    }
+
+    fn send(&self, proxy: &mut Proxy, now: Instant, id: RequestId, response: Response) {
+        if let Err(e) = proxy.respond(now, id, response) {
+            tracing::debug!(error = %e, "response not sent");
+        }
+    }
+}
+
+fn max_forwards(request: &Request) -> Option<u8> {
+    request
+        .headers()
+        .typed::<sip_message::header::MaxForwards>()
+        .ok()
+        .map(|m| m.0)
+}
+
+enum AuthOutcome {
+    Ok(String),
+    Challenge { stale: bool },
+}
+
+/// A forwarding target for one binding: its Contact URI as the new Request-URI, sent to
+/// where the registration came from, through its Path.
+fn binding_target(b: &Binding, transport: &TransportLayer) -> Option<Target> {
+    let peer = routing::binding_destination(b, transport)?;
+    let mut t = Target::new(b.uri.clone(), peer);
+    t.route = b.path.clone();
+    t.local = b.local;
+    Some(t)
+}
