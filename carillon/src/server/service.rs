@@ -173,7 +173,10 @@ impl Service {
                 .and_then(|f| f.0.uri().user().map(str::to_owned))
                 .unwrap_or_default();
             match self.authenticate(&request, &from_host, HeaderName::ProxyAuthorization) {
-                AuthOutcome::Ok(user) if user == from_user => Identity::User,
+                AuthOutcome::Ok(user) if user == from_user => {
+                    consume_credentials(proxy, id, &from_host);
+                    Identity::User
+                }
                 AuthOutcome::Ok(_) => {
                     // Authenticated as someone else than the From claims: no impersonation.
                     self.answer(proxy, now, id, &request, 403);
@@ -578,6 +581,30 @@ impl Service {
             tracing::debug!(error = %e, "response not sent");
         }
     }
+}
+
+/// Removes the Proxy-Authorization values of our realm: they were meant for us and must not
+/// travel on (RFC 3261 §20.28, §22.3); other realms' credentials stay for the proxies they
+/// name.
+fn consume_credentials(proxy: &mut Proxy, id: RequestId, realm: &str) {
+    let _ = proxy.edit_request(id, |req| {
+        let keep: Vec<bytes::Bytes> = req
+            .headers()
+            .get_all(HeaderName::ProxyAuthorization)
+            .filter(|v| {
+                std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| Credentials::parse(t).ok())
+                    .is_none_or(|c| c.param("realm").as_deref() != Some(realm))
+            })
+            .map(bytes::Bytes::copy_from_slice)
+            .collect();
+        let headers = req.headers_mut();
+        headers.remove(HeaderName::ProxyAuthorization);
+        for v in keep {
+            headers.push(HeaderName::ProxyAuthorization, v);
+        }
+    });
 }
 
 fn max_forwards(request: &Request) -> Option<u8> {

@@ -255,6 +255,23 @@ impl Proxy {
         Ok(())
     }
 
+    /// Changes the copy of a pending request that [`Proxy::forward`] will send, before it is
+    /// forwarded: for example to consume the Proxy-Authorization credentials of the
+    /// proxy's own realm (RFC 3261 §22.3) or to add a header. The routing headers the proxy
+    /// manages (Via, Route, Record-Route, Max-Forwards) are rewritten by `forward` anyway.
+    pub fn edit_request(
+        &mut self,
+        id: RequestId,
+        edit: impl FnOnce(&mut Request),
+    ) -> Result<(), ProxyError> {
+        match self.entries.get_mut(id.0) {
+            Some(Entry::Stateful(ctx)) => edit(&mut ctx.request),
+            Some(Entry::Stateless(s)) => edit(&mut s.request),
+            None => return Err(ProxyError::UnknownRequest(id)),
+        }
+        Ok(())
+    }
+
     /// Forwards a request by `plan` (§16.5-16.6): groups of targets tried in turn, the
     /// targets of a group in parallel. May be called again before the request is answered to
     /// add groups. For an ACK (`stateless` in the event) the plan names exactly one target
