@@ -219,12 +219,16 @@ impl Driver {
                     status,
                     duration,
                     branches,
+                    source,
+                    call_id,
                     ..
                 }) => {
                     self.service.metrics.transaction(method.as_str(), status);
                     tracing::info!(
                         method = method.as_str(),
                         status,
+                        from = %source,
+                        call_id,
                         ms = duration.as_millis() as u64,
                         branches,
                         "transaction"

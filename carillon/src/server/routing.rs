@@ -65,6 +65,15 @@ impl Domains {
         self.users.contains(&h) || self.configured.contains(&h) || self.own.contains(&h)
     }
 
+    /// Every served domain (users', configured, own addresses).
+    pub(crate) fn all(&self) -> impl Iterator<Item = &str> {
+        self.users
+            .iter()
+            .chain(&self.configured)
+            .chain(&self.own)
+            .map(String::as_str)
+    }
+
     /// Whether `host` is one of the server's own addresses or names (not merely a domain it
     /// serves): a Request-URI without a user part at such a host is addressed to the server.
     pub(crate) fn is_own(&self, host: &str) -> bool {

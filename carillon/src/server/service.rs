@@ -263,21 +263,22 @@ impl Service {
         );
     }
 
-    /// The registration source of a contact URI, when some binding of the user the URI
-    /// names has exactly this contact.
+    /// The registration source of a contact URI: phones register their Contact under the
+    /// same user name at one of our domains, so the bindings of `user@domain` for each
+    /// served domain are searched for exactly this contact (a handful of map lookups, not a
+    /// scan of every binding).
     fn contact_destination(&self, uri: &Uri<'_>) -> Option<Peer> {
         let user = uri.user()?;
         let host = routing::uri_host(uri);
-        // Contacts are usually registered under the same user name at some domain; look
-        // through every binding only when needed.
+        let port = uri.port();
         let now = crate::cli::unix_now();
-        self.store
-            .all(now)
-            .into_iter()
-            .filter(|b| b.aor.starts_with(&format!("sip:{user}@")))
+        self.domains
+            .all()
+            .flat_map(|d| self.store.lookup(&format!("sip:{user}@{d}"), now))
             .find(|b| {
-                Uri::parse(&b.uri)
-                    .is_ok_and(|bu| bu.user() == Some(user) && routing::uri_host(&bu) == host)
+                Uri::parse(&b.uri).is_ok_and(|bu| {
+                    bu.user() == Some(user) && routing::uri_host(&bu) == host && bu.port() == port
+                })
             })
             .and_then(|b| routing::binding_destination(&b, &self.transport))
     }

@@ -181,6 +181,10 @@ pub enum ProxyEvent {
         duration: Duration,
         /// How many branches were forwarded.
         branches: usize,
+        /// Who sent the request.
+        source: Peer,
+        /// Its Call-ID (for logs).
+        call_id: String,
     },
 }
 

@@ -25,7 +25,7 @@ impl Proxy {
         self.key_local.insert(key.into(), local);
         // §16.3 steps 1-3 and 5-6: syntax, URI scheme, Max-Forwards, Proxy-Require.
         if let Err(rejection) = self.check(&request) {
-            self.reject(now, key, &request, &rejection);
+            self.reject(now, key, source, &request, &rejection);
             return;
         }
         // §16.4 before §16.3 step 4, so that the hash covers what routing will use.
@@ -38,7 +38,7 @@ impl Proxy {
                 detail: "the request already passed here with the same routing".into(),
                 extra: None,
             };
-            self.reject(now, key, &request, &r);
+            self.reject(now, key, source, &request, &r);
             return;
         }
         let in_dialog = request.to().is_ok_and(|t| t.tag().is_some());
@@ -118,6 +118,7 @@ impl Proxy {
         now: Instant,
         cancel_key: ServerKey,
         invite_key: Option<ServerKey>,
+        source: Peer,
         request: &Request,
     ) {
         self.key_local.insert(cancel_key.into(), self.input_local);
@@ -134,6 +135,8 @@ impl Proxy {
             status,
             duration: std::time::Duration::ZERO,
             branches: 0,
+            source,
+            call_id: request.call_id().unwrap_or_default().to_owned(),
         }));
         let Some(id) = id else { return };
         let Some(ctx) = self.ctx_mut(id) else { return };
@@ -150,7 +153,14 @@ impl Proxy {
     }
 
     /// Answers a request the proxy will not raise, and reports it.
-    fn reject(&mut self, now: Instant, key: ServerKey, request: &Request, r: &Rejection) {
+    fn reject(
+        &mut self,
+        now: Instant,
+        key: ServerKey,
+        source: Peer,
+        request: &Request,
+        r: &Rejection,
+    ) {
         let mut response = Response::from_request(request, r.status);
         response.set_reason(r.reason);
         if let Some((name, value)) = &r.extra {
@@ -165,6 +175,8 @@ impl Proxy {
             status: r.status,
             duration: std::time::Duration::ZERO,
             branches: 0,
+            source,
+            call_id: request.call_id().unwrap_or_default().to_owned(),
         }));
     }
 

@@ -187,6 +187,8 @@ impl Proxy {
             status: rejection.status,
             duration: std::time::Duration::ZERO,
             branches: 0,
+            source,
+            call_id: req.call_id().unwrap_or_default().to_owned(),
         }));
         self.pump(now);
     }
@@ -452,9 +454,9 @@ impl Proxy {
             Event::CancelRequest {
                 cancel_key,
                 invite_key,
-                source: _,
+                source,
                 request,
-            } => self.on_cancel(now, cancel_key, invite_key, &request),
+            } => self.on_cancel(now, cancel_key, invite_key, source, &request),
             Event::Ack {
                 key: _,
                 source,
@@ -518,6 +520,8 @@ impl Proxy {
                 status,
                 duration: now.saturating_duration_since(ctx.received),
                 branches: ctx.branches.len(),
+                source: ctx.source,
+                call_id: ctx.request.call_id().unwrap_or_default().to_owned(),
             };
             self.out.push_back(ProxyOutput::Event(event));
         }

@@ -123,6 +123,17 @@ impl Proxy {
     /// response, §9.1) the branch is given up as 408.
     pub(crate) fn on_timer_c(&mut self, now: Instant, id: RequestId, b: usize, at: Instant) {
         let response = self.synthetic(id, 408);
+        // No final response 64·T1 after the CANCEL: the INVITE client transaction is
+        // dropped too, or it would stay in Proceeding forever.
+        let give_up = self.ctx_mut(id).and_then(|ctx| {
+            let branch = ctx.branches.get(b)?;
+            (branch.timer_c == Some(at) && matches!(branch.cancel, CancelState::Sent))
+                .then_some(branch.client)
+                .flatten()
+        });
+        if let Some(key) = give_up {
+            self.tl.abandon(key);
+        }
         let Some(ctx) = self.ctx_mut(id) else { return };
         let Some(branch) = ctx.branches.get_mut(b) else {
             return;
@@ -134,6 +145,7 @@ impl Proxy {
         match branch.cancel {
             CancelState::Sent => {
                 branch.abandoned = true;
+
                 let was_done = std::mem::replace(&mut branch.done, true);
                 if !was_done && ctx.final_status.is_none() {
                     ctx.responses.push((response, true));

@@ -63,3 +63,31 @@ fn branch_without_provisional_is_408_when_timer_c_fires() {
     // No CANCEL may go before a provisional (§9.1).
     assert_eq!(s.sent(PROXY, "CANCEL", "").count(), 0);
 }
+
+#[test]
+fn cancelled_branch_that_never_answers_is_given_up_and_forgotten() {
+    let mut s = world_with(|_| {}, |c| c.timer_c = Duration::from_secs(5));
+    s.on_event(
+        PROXY,
+        router(vec![(
+            "bob",
+            ForwardPlan::single(target("bob", 2, Transport::Udp)),
+        )]),
+    );
+    s.on_event(BOB, answer_with(&[180], vec![]));
+    let call = invite_via_proxy(&mut s, "bob", Transport::Udp);
+    s.run_until_ms(1_000);
+    // Bob rang, then vanished: neither the CANCEL nor the INVITE will ever be answered.
+    s.network_mut().partition(PROXY, BOB);
+    s.run_until_ms(120_000);
+    assert_eq!(
+        s.sent(PROXY, "CANCEL", "").next().map(|w| w.at_ms),
+        Some(5_015)
+    );
+    let got = statuses(&s, ALICE, call);
+    assert_eq!(got.last().copied(), Some(408), "{got:?}");
+    // Every transaction of the call is gone: none is left in Proceeding for ever.
+    let proxy = s.engine_mut(PROXY).proxy();
+    assert_eq!(proxy.pending(), 0);
+    assert_eq!(proxy.transactions().len(), 0);
+}

@@ -349,6 +349,20 @@ impl TransactionLayer {
         Ok(())
     }
 
+    /// Destroys a client transaction the TU has given up on: an INVITE that was CANCELled
+    /// and never answered (RFC 3261 §9.1 lets the UAC give up 64·T1 after the CANCEL; an
+    /// INVITE client transaction in Proceeding has no timer of its own and would otherwise
+    /// live forever). Emits [`Event::Terminated`]. Returns whether it existed.
+    pub fn abandon(&mut self, key: ClientKey) -> bool {
+        let Some(entry) = self.clients.remove(key.0) else {
+            return false;
+        };
+        self.client_index.remove(&entry.index_key);
+        self.out
+            .push_back(Output::Event(Event::Terminated { key: key.into() }));
+        true
+    }
+
     /// Sends a message outside any transaction: a stateless proxy forwarding a request or a
     /// response, the TU's ACK for a 2xx, a stateless `400` to a request that could not be
     /// matched. It only queues an [`Output::Transmit`] without a key.
