@@ -39,7 +39,7 @@ for i in $(seq 0 $((regs - 1))); do
 done
 echo "alice@127.0.0.1 alice-pw" >> users.txt
 echo "bob@127.0.0.1 bob-pw" >> users.txt
-printf 'SEQUENTIAL\nalice;127.0.0.1;alice-pw;bob\n' > alice.csv
+printf 'SEQUENTIAL\nalice;127.0.0.1;alice-pw;bob;127.0.0.1\n' > alice.csv
 printf 'SEQUENTIAL\nbob;127.0.0.1;bob-pw\n' > bob.csv
 "$bin" --data data user import users.txt >/dev/null
 

@@ -26,6 +26,8 @@ pub struct Config {
     pub proxy: ProxySection,
     /// NAT traversal for signalling.
     pub nat: NatSection,
+    /// DNS for forwarding to domain names (RFC 3263).
+    pub dns: DnsSection,
     /// The Prometheus endpoint.
     pub metrics: MetricsSection,
     /// Logging.
@@ -164,6 +166,26 @@ impl Default for NatSection {
     fn default() -> Self {
         NatSection {
             keepalive_interval: 30,
+        }
+    }
+}
+
+/// `[dns]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsSection {
+    /// Name servers to ask (`"192.0.2.53:53"`). Empty (the default): the system's
+    /// (`/etc/resolv.conf`).
+    pub servers: Vec<SocketAddr>,
+    /// Seconds to wait for each DNS answer.
+    pub timeout: u64,
+}
+
+impl Default for DnsSection {
+    fn default() -> Self {
+        DnsSection {
+            servers: Vec::new(),
+            timeout: 3,
         }
     }
 }
@@ -403,6 +425,9 @@ impl Config {
                     "auth.algorithms: `{a}` is not supported (use SHA-256 or MD5)"
                 ));
             }
+        }
+        if self.dns.timeout == 0 {
+            return bad("dns.timeout must be at least 1 second".into());
         }
         if self.auth.nonce_lifetime == 0 {
             return bad("auth.nonce_lifetime must be at least 1 second".into());

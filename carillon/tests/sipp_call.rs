@@ -30,6 +30,7 @@ fn call_through_proxy(tcp: bool) {
             "127.0.0.1".into(),
             "alice-pw".into(),
             "bob".into(),
+            "127.0.0.1".into(),
         ]],
     );
     let bob_inf = injection(

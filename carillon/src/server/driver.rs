@@ -9,11 +9,12 @@ use sha2::{Digest, Sha256};
 use sip_auth::{AuthConfig, Authenticator};
 use sip_proxy::{LocalAddr, Proxy, ProxyConfig, ProxyEvent, ProxyOutput};
 use sip_registrar::RegistrarConfig;
-use sip_transport::{Destination, Inbound, TransportLayer};
+use sip_transaction::TransactionKey;
+use sip_transport::{Destination, Inbound, Transport, TransportLayer};
 use tokio::sync::mpsc;
 
 use super::routing::Domains;
-use super::service::{Completion, Incoming, Service};
+use super::service::{Completion, Dns, Incoming, Resolved, Service};
 use crate::cli::{CliError, Settings};
 use crate::listen::Listen;
 use crate::metrics::Metrics;
@@ -30,6 +31,9 @@ pub(crate) struct Driver {
     transport: TransportLayer,
     service: Service,
     completions: mpsc::Receiver<Completion>,
+    resolved: mpsc::Receiver<Resolved>,
+    failed_tx: mpsc::UnboundedSender<TransactionKey>,
+    failed: mpsc::UnboundedReceiver<TransactionKey>,
 }
 
 impl Driver {
@@ -84,6 +88,8 @@ impl Driver {
         rcfg.gruu_secret = Some(h.finalize().into());
 
         let (tx, completions) = mpsc::channel(4096);
+        let (resolved_tx, resolved) = mpsc::channel(4096);
+        let dns = make_dns(config);
         let domains = Domains::new(
             &config.server.domains,
             listens,
@@ -102,14 +108,21 @@ impl Driver {
             forward_to_other_domains: config.proxy.forward_to_other_domains,
             server_header: config.server.server_header.clone(),
             completions: tx,
+            dns,
+            resolved: resolved_tx,
             draining: false,
             tag_seed: random_u64(),
         };
+        // Unbounded is safe here: at most one entry per send that had to open a connection.
+        let (failed_tx, failed) = mpsc::unbounded_channel();
         Driver {
             proxy,
             transport,
             service,
             completions,
+            resolved,
+            failed_tx,
+            failed,
         }
     }
 
@@ -146,6 +159,12 @@ impl Driver {
                             Err(_) => break,
                         }
                     }
+                }
+                Some(key) = self.failed.recv() => {
+                    self.proxy.handle_transport_error(Instant::now(), key);
+                }
+                Some(r) = self.resolved.recv() => {
+                    self.service.resolved(&mut self.proxy, Instant::now(), r);
                 }
                 c = self.completions.recv() => {
                     if let Some(c) = c {
@@ -184,7 +203,22 @@ impl Driver {
             match out {
                 ProxyOutput::Transmit(t) => {
                     let dest = Destination::peer(t.destination).from_local(t.local);
-                    if let Err(e) = self.transport.send(&dest, t.bytes).await {
+                    let connects = t.destination.transport != Transport::Udp
+                        && !self.transport.has_connection(&t.destination);
+                    if connects {
+                        // Opening a connection can take up to the connect timeout: never
+                        // in the loop that serves everyone else.
+                        let transport = self.transport.clone();
+                        let failed = self.failed_tx.clone();
+                        tokio::spawn(async move {
+                            if let Err(e) = transport.send(&dest, t.bytes).await {
+                                tracing::debug!(to = %t.destination, error = %e, "send failed");
+                                if let Some(key) = t.key {
+                                    let _ = failed.send(key);
+                                }
+                            }
+                        });
+                    } else if let Err(e) = self.transport.send(&dest, t.bytes).await {
                         tracing::debug!(to = %t.destination, error = %e, "send failed");
                         if let Some(key) = t.key {
                             self.proxy.handle_transport_error(Instant::now(), key);
@@ -238,6 +272,28 @@ impl Driver {
             }
         }
     }
+}
+
+/// The RFC 3263 resolver: the configured name servers, else the system's. Without either,
+/// requests to domain names get 503.
+fn make_dns(config: &crate::config::Config) -> Option<Arc<Dns>> {
+    let timeout = Duration::from_secs(config.dns.timeout);
+    let lookup = if config.dns.servers.is_empty() {
+        match sip_resolver::HickoryLookup::from_system_conf() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "no DNS: requests to domain names will get 503");
+                return None;
+            }
+        }
+    } else {
+        sip_resolver::HickoryLookup::with_nameservers(&config.dns.servers, timeout)
+    };
+    let mut rcfg = sip_resolver::Config::default();
+    // Outbound TLS is not configured on the server's transport yet.
+    rcfg.transports
+        .retain(|t| matches!(t, Transport::Udp | Transport::Tcp));
+    Some(Arc::new(sip_resolver::Resolver::new(lookup, rcfg)))
 }
 
 async fn sleep_until(at: Option<Instant>) {

@@ -16,6 +16,7 @@ use sip_message::header::Credentials;
 use sip_message::{HeaderName, Method, Request, Response, Uri};
 use sip_proxy::{ForwardPlan, NextHop, Proxy, RequestId, Target};
 use sip_registrar::{Decision, RegisterContext, RegistrarConfig};
+use sip_resolver::{HickoryLookup, ResolveError, Resolver};
 use sip_transport::{Peer, Transport, TransportLayer};
 use tokio::sync::mpsc;
 
@@ -36,6 +37,20 @@ pub(crate) struct Completion {
     pub(crate) request: Request,
 }
 
+/// A next hop whose domain name was looked up (RFC 3263): forward now, or answer.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    pub(crate) id: RequestId,
+    pub(crate) request: Request,
+    pub(crate) target: String,
+    pub(crate) record_route: bool,
+    pub(crate) stateless: bool,
+    pub(crate) result: Result<Peer, ResolveError>,
+}
+
+/// The RFC 3263 resolver the server forwards with.
+pub(crate) type Dns = Resolver<HickoryLookup>;
+
 /// Everything the chain needs besides the proxy core.
 pub(crate) struct Service {
     pub(crate) store: Arc<SqliteStore>,
@@ -49,6 +64,8 @@ pub(crate) struct Service {
     pub(crate) forward_to_other_domains: bool,
     pub(crate) server_header: String,
     pub(crate) completions: mpsc::Sender<Completion>,
+    pub(crate) dns: Option<Arc<Dns>>,
+    pub(crate) resolved: mpsc::Sender<Resolved>,
     pub(crate) draining: bool,
     pub(crate) tag_seed: u64,
 }
@@ -212,13 +229,112 @@ impl Service {
             self.answer(proxy, now, id, &request, 403);
             return;
         }
-        let Some(peer) = routing::peer_for_uri(&ruri, Transport::Udp) else {
-            // Resolving domain names for outbound calls is not wired yet.
-            self.answer(proxy, now, id, &request, 404);
+        let peer = routing::peer_for_uri(&ruri, Transport::Udp);
+        let target = ruri.as_str().to_owned();
+        let rr = self.record_route;
+        self.forward_to(
+            proxy,
+            now,
+            id,
+            &request,
+            target.clone(),
+            &target,
+            peer,
+            false,
+            rr,
+        );
+    }
+
+    /// Forwards to one target whose next hop is `hop` (a URI): at once when `peer` is known,
+    /// else after an RFC 3263 lookup of `hop` in a task (the answer comes back as
+    /// [`Resolved`]).
+    #[allow(clippy::too_many_arguments)]
+    fn forward_to(
+        &mut self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        target: String,
+        hop: &str,
+        peer: Option<Peer>,
+        stateless: bool,
+        record_route: bool,
+    ) {
+        if let Some(peer) = peer {
+            let plan = ForwardPlan {
+                groups: vec![vec![Target::new(target, peer)]],
+                record_route,
+            };
+            self.forward_plan(proxy, now, id, request, plan, stateless);
+            return;
+        }
+        let Some(dns) = self.dns.clone() else {
+            self.answer_or_discard(proxy, now, id, request, 503, stateless);
             return;
         };
-        let target = Target::new(ruri.as_str().to_owned(), peer);
-        self.forward(proxy, now, id, &request, vec![vec![target]]);
+        let hop = hop.to_owned();
+        let tx = self.resolved.clone();
+        let request = request.clone();
+        tokio::spawn(async move {
+            let result = match Uri::parse(&hop) {
+                Ok(uri) => dns.resolve(&uri).await.and_then(|mut targets| {
+                    dns.next_target(&mut targets)
+                        .map(|t| Peer::new(t.addr(), t.transport()))
+                        .ok_or_else(|| ResolveError::NotFound(hop.clone()))
+                }),
+                Err(_) => Err(ResolveError::NoHost),
+            };
+            let _ = tx
+                .send(Resolved {
+                    id,
+                    request,
+                    target,
+                    record_route,
+                    stateless,
+                    result,
+                })
+                .await;
+        });
+    }
+
+    /// A lookup started by [`Service::forward_to`] finished.
+    pub(crate) fn resolved(&mut self, proxy: &mut Proxy, now: Instant, r: Resolved) {
+        match r.result {
+            Ok(peer) => {
+                let plan = ForwardPlan {
+                    groups: vec![vec![Target::new(r.target, peer)]],
+                    record_route: r.record_route,
+                };
+                self.forward_plan(proxy, now, r.id, &r.request, plan, r.stateless);
+            }
+            Err(e) => {
+                tracing::info!(target = %r.target, error = %e, "next hop not resolved");
+                // No SIP records for the domain: 404; the lookup itself failed: 503.
+                let status = match e {
+                    ResolveError::NotFound(_) | ResolveError::NoHost => 404,
+                    ResolveError::UnsupportedScheme => 416,
+                    _ => 503,
+                };
+                self.answer_or_discard(proxy, now, r.id, &r.request, status, r.stateless);
+            }
+        }
+    }
+
+    fn answer_or_discard(
+        &self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        status: u16,
+        stateless: bool,
+    ) {
+        if stateless {
+            let _ = proxy.discard(id);
+        } else {
+            self.answer(proxy, now, id, request, status);
+        }
     }
 
     fn is_trusted(&self, source: Peer) -> bool {
@@ -249,17 +365,14 @@ impl Service {
         request: &Request,
         next_hop: Option<&NextHop>,
     ) {
-        let Some(peer) = self.next_hop_peer(next_hop) else {
-            // Domain names in routes are not resolved yet.
+        let Some(hop) = next_hop else {
             self.answer(proxy, now, id, request, 404);
             return;
         };
-        self.forward_plan(
-            proxy,
-            now,
-            id,
-            request,
-            ForwardPlan::by_route(request, peer),
+        let peer = self.next_hop_peer(Some(hop));
+        let target = String::from_utf8_lossy(request.uri_raw()).into_owned();
+        self.forward_to(
+            proxy, now, id, request, target, &hop.uri, peer, false, false,
         );
     }
 
@@ -346,7 +459,7 @@ impl Service {
             groups,
             record_route: self.record_route,
         };
-        self.forward_plan(proxy, now, id, request, plan);
+        self.forward_plan(proxy, now, id, request, plan, false);
     }
 
     fn forward_plan(
@@ -356,8 +469,13 @@ impl Service {
         id: RequestId,
         request: &Request,
         plan: ForwardPlan,
+        stateless: bool,
     ) {
         if let Err(e) = proxy.forward(now, id, plan) {
+            if stateless {
+                tracing::debug!(error = %e, "ACK not forwarded");
+                return;
+            }
             tracing::warn!(error = %e, method = %request.method().as_str(), "forwarding refused");
             self.answer(proxy, now, id, request, 500);
         }
