@@ -28,6 +28,8 @@ pub struct Config {
     pub nat: NatSection,
     /// DNS for forwarding to domain names (RFC 3263).
     pub dns: DnsSection,
+    /// MESSAGE store and forward.
+    pub messages: MessagesSection,
     /// The Prometheus endpoint.
     pub metrics: MetricsSection,
     /// Logging.
@@ -186,6 +188,29 @@ impl Default for DnsSection {
         DnsSection {
             servers: Vec::new(),
             timeout: 3,
+        }
+    }
+}
+
+/// `[messages]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessagesSection {
+    /// Keep MESSAGEs for users of ours who are not registered (answered 202) and deliver
+    /// them when they register.
+    pub store_offline: bool,
+    /// Seconds a kept message waits for its recipient before it is dropped.
+    pub max_age: u64,
+    /// Most messages kept per user; beyond it the sender gets 480.
+    pub max_per_user: usize,
+}
+
+impl Default for MessagesSection {
+    fn default() -> Self {
+        MessagesSection {
+            store_offline: true,
+            max_age: 7 * 24 * 3600,
+            max_per_user: 100,
         }
     }
 }

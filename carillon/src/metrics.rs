@@ -25,6 +25,10 @@ pub struct Metrics {
     pub register_updates: AtomicU64,
     /// Store commits that failed (the REGISTER got 500).
     pub store_failures: AtomicU64,
+    /// MESSAGEs kept for unregistered users (each durable before its 202).
+    pub messages_stored: AtomicU64,
+    /// Kept MESSAGEs delivered (2xx from the recipient).
+    pub messages_delivered: AtomicU64,
 }
 
 impl Metrics {
@@ -80,6 +84,18 @@ impl Metrics {
             "counter",
             "Location store commits that failed.",
             load(&self.store_failures),
+        );
+        metric(
+            "carillon_messages_stored_total",
+            "counter",
+            "MESSAGE requests kept for unregistered users.",
+            load(&self.messages_stored),
+        );
+        metric(
+            "carillon_messages_delivered_total",
+            "counter",
+            "Kept MESSAGE requests delivered when their recipient registered.",
+            load(&self.messages_delivered),
         );
         metric(
             "carillon_messages_received_total",

@@ -110,7 +110,12 @@ fn authenticated_call_to_another_domain_follows_dns() {
     let mut uac = sipp_cmd(&sipp, "uac_auth.xml", server.port, free_port(), false);
     uac.arg("-inf").arg(&inf).args(["-m", "1"]);
     let mut uac = Proc::spawn("sipp-uac", uac, dir.path());
-    let (uac_out, uas_out, _) = common::expect_both(&mut uac, &mut uas, LIMIT);
+    let both = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        common::expect_both(&mut uac, &mut uas, LIMIT)
+    }));
+    let Ok((uac_out, uas_out, _)) = both else {
+        panic!("the call failed; server log:\n{}", server.proc.stderr());
+    };
     assert_eq!(
         sipp_counter(&uac_out, "Successful call"),
         Some(1),

@@ -112,6 +112,11 @@ impl Driver {
             resolved: resolved_tx,
             draining: false,
             tag_seed: random_u64(),
+            messages: super::messages::Mailbox::new(
+                config.messages.store_offline,
+                config.messages.max_age,
+                config.messages.max_per_user,
+            ),
         };
         // Unbounded is safe here: at most one entry per send that had to open a connection.
         let (failed_tx, failed) = mpsc::unbounded_channel();
@@ -140,7 +145,7 @@ impl Driver {
         tracing::info!("serving");
         loop {
             if let Some(limit) = drain_until {
-                if self.proxy.pending() == 0 || Instant::now() >= limit {
+                if self.proxy.unanswered() == 0 || Instant::now() >= limit {
                     break;
                 }
             }
@@ -267,6 +272,9 @@ impl Driver {
                         branches,
                         "transaction"
                     );
+                }
+                ProxyOutput::Event(ProxyEvent::Originated { id, status }) => {
+                    self.service.originated(id, status);
                 }
                 ProxyOutput::Event(_) => {}
             }

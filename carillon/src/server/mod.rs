@@ -1,8 +1,11 @@
 //! `carillon serve`: opens the store and the sockets, then runs the driver until SIGTERM or
 //! SIGINT.
 
+mod auth;
 mod driver;
 mod keepalive;
+mod messages;
+mod register;
 mod routing;
 mod service;
 
@@ -143,14 +146,14 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         None
     };
 
-    let keepalive_task = (config.nat.keepalive_interval > 0).then(|| {
-        tokio::spawn(keepalive::run(
-            store.clone(),
-            transport.clone(),
-            bound.clone(),
-            Duration::from_secs(config.nat.keepalive_interval),
-        ))
-    });
+    let keepalive = (config.nat.keepalive_interval > 0)
+        .then(|| Duration::from_secs(config.nat.keepalive_interval));
+    let keepalive_task = Some(tokio::spawn(keepalive::run(
+        store.clone(),
+        transport.clone(),
+        bound.clone(),
+        keepalive,
+    )));
 
     let driver = driver::Driver::new(
         &settings,

@@ -11,15 +11,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use carillon_store::{Binding, LocationStore, SqliteStore, StoreError, UserStore};
-use sip_auth::{Algorithm, Authenticator, Verdict};
-use sip_message::header::Credentials;
+use sip_auth::Authenticator;
 use sip_message::{HeaderName, Method, Request, Response, Uri};
 use sip_proxy::{ForwardPlan, NextHop, Proxy, RequestId, Target};
-use sip_registrar::{Decision, RegisterContext, RegistrarConfig};
+use sip_registrar::RegistrarConfig;
 use sip_resolver::{HickoryLookup, ResolveError, Resolver};
 use sip_transport::{Peer, Transport, TransportLayer};
 use tokio::sync::mpsc;
 
+use super::auth::{AuthOutcome, consume_credentials};
 use super::routing::{self, Domains};
 use crate::config::Network;
 use crate::metrics::Metrics;
@@ -27,14 +27,24 @@ use crate::metrics::Metrics;
 /// Methods the server itself answers or routes, for Allow.
 const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, SUBSCRIBE, NOTIFY, REFER, INFO, UPDATE, PRACK, PUBLISH";
 
-/// A REGISTER whose bindings are being written: answered when the store says they are on
-/// disk.
+/// A request whose effect is being written (a REGISTER's bindings, a MESSAGE kept for
+/// later): answered when the store says it is on disk.
 #[derive(Debug)]
 pub(crate) struct Completion {
     pub(crate) id: RequestId,
     pub(crate) response: Response,
     pub(crate) result: Result<(), StoreError>,
     pub(crate) request: Request,
+    pub(crate) kind: CompletionKind,
+}
+
+/// What was written.
+#[derive(Debug)]
+pub(crate) enum CompletionKind {
+    /// The bindings of `aor`; `live` when some remain (stored messages can go out).
+    Register { aor: String, live: bool },
+    /// A MESSAGE kept for its recipient.
+    Message,
 }
 
 /// A next hop whose domain name was looked up (RFC 3263): forward now, or answer.
@@ -68,6 +78,7 @@ pub(crate) struct Service {
     pub(crate) resolved: mpsc::Sender<Resolved>,
     pub(crate) draining: bool,
     pub(crate) tag_seed: u64,
+    pub(crate) messages: super::messages::Mailbox,
 }
 
 /// A new request from the proxy core, with what the core found out about it.
@@ -321,7 +332,7 @@ impl Service {
         }
     }
 
-    fn answer_or_discard(
+    pub(super) fn answer_or_discard(
         &self,
         proxy: &mut Proxy,
         now: Instant,
@@ -337,7 +348,7 @@ impl Service {
         }
     }
 
-    fn is_trusted(&self, source: Peer) -> bool {
+    pub(super) fn is_trusted(&self, source: Peer) -> bool {
         self.trusted.iter().any(|n| n.contains(source.addr.ip()))
     }
 
@@ -380,7 +391,7 @@ impl Service {
     /// same user name at one of our domains, so the bindings of `user@domain` for each
     /// served domain are searched for exactly this contact (a handful of map lookups, not a
     /// scan of every binding).
-    fn contact_destination(&self, uri: &Uri<'_>) -> Option<Peer> {
+    pub(super) fn contact_destination(&self, uri: &Uri<'_>) -> Option<Peer> {
         let user = uri.user()?;
         let host = routing::uri_host(uri);
         let port = uri.port();
@@ -396,7 +407,7 @@ impl Service {
             .and_then(|b| routing::binding_destination(&b, &self.transport))
     }
 
-    fn route_to_local_user(
+    pub(super) fn route_to_local_user(
         &mut self,
         proxy: &mut Proxy,
         now: Instant,
@@ -428,7 +439,11 @@ impl Service {
         };
         let bindings = self.store.lookup(&aor, crate::cli::unix_now());
         if bindings.is_empty() {
-            self.answer(proxy, now, id, request, 480);
+            if *request.method() == sip_message::Method::Message && self.messages.enabled {
+                self.keep_message(proxy, now, id, request, aor);
+            } else {
+                self.answer(proxy, now, id, request, 480);
+            }
             return;
         }
         let groups: Vec<Vec<Target>> = sip_registrar::targets(&bindings)
@@ -447,7 +462,7 @@ impl Service {
         self.forward(proxy, now, id, request, groups);
     }
 
-    fn forward(
+    pub(super) fn forward(
         &mut self,
         proxy: &mut Proxy,
         now: Instant,
@@ -462,7 +477,7 @@ impl Service {
         self.forward_plan(proxy, now, id, request, plan, false);
     }
 
-    fn forward_plan(
+    pub(super) fn forward_plan(
         &mut self,
         proxy: &mut Proxy,
         now: Instant,
@@ -481,183 +496,12 @@ impl Service {
         }
     }
 
-    fn register(
-        &mut self,
-        proxy: &mut Proxy,
-        now: Instant,
-        id: RequestId,
-        source: Peer,
-        local: SocketAddr,
-        request: &Request,
-    ) {
-        let Some((aor, to_user, domain)) = request.to().ok().and_then(|t| {
-            let uri = t.0.uri();
-            let aor = sip_registrar::aor_from_uri(&uri)?;
-            let user = String::from_utf8_lossy(&uri.user_unescaped()?).into_owned();
-            Some((aor, user, routing::uri_host(&uri)))
-        }) else {
-            self.answer(proxy, now, id, request, 400);
-            return;
-        };
-        if !self.is_trusted(source) {
-            match self.authenticate(request, &domain, HeaderName::Authorization) {
-                AuthOutcome::Ok(user) if user == to_user => {}
-                AuthOutcome::Ok(_) => {
-                    // RFC 3261 §10.3 step 3: this user may not register that address.
-                    self.answer(proxy, now, id, request, 403);
-                    return;
-                }
-                AuthOutcome::Challenge { stale } => {
-                    self.challenge(proxy, now, id, request, &domain, stale, 401);
-                    return;
-                }
-            }
-        }
-        let unix = crate::cli::unix_now();
-        let current = self.store.lookup(&aor, unix);
-        let transport = source.transport.as_str().to_ascii_lowercase();
-        let ctx = RegisterContext {
-            aor: &aor,
-            now: unix,
-            source: Some(source.addr),
-            transport: &transport,
-            local: Some(local),
-        };
-        match sip_registrar::process(&self.registrar, request, &ctx, &current) {
-            Decision::Query => {
-                let r = self.finish(sip_registrar::ok_response(
-                    &self.registrar,
-                    request,
-                    &current,
-                    unix,
-                ));
-                self.send(proxy, now, id, r);
-            }
-            Decision::Update { bindings } => {
-                let response = self.finish(sip_registrar::ok_response(
-                    &self.registrar,
-                    request,
-                    &bindings,
-                    unix,
-                ));
-                let commit = self.store.replace(&aor, bindings);
-                let tx = self.completions.clone();
-                let request = request.clone();
-                tokio::spawn(async move {
-                    let result = commit.await;
-                    let _ = tx
-                        .send(Completion {
-                            id,
-                            response,
-                            result,
-                            request,
-                        })
-                        .await;
-                });
-            }
-            Decision::Reject(rejection) => {
-                let r = self.finish(sip_registrar::reject_response(request, &rejection));
-                self.send(proxy, now, id, r);
-            }
-            _ => self.answer(proxy, now, id, request, 500),
-        }
-    }
-
-    /// A REGISTER's bindings are on disk (or failed to get there): answer it now.
-    pub(crate) fn completed(&mut self, proxy: &mut Proxy, now: Instant, c: Completion) {
-        match c.result {
-            Ok(()) => {
-                Metrics::inc(&self.metrics.register_updates);
-                self.send(proxy, now, c.id, c.response);
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "storing bindings failed; answering 500");
-                Metrics::inc(&self.metrics.store_failures);
-                let mut r = self.response(&c.request, 500);
-                r.headers_mut().push(HeaderName::RetryAfter, "5");
-                self.send(proxy, now, c.id, r);
-            }
-        }
-    }
-
-    fn authenticate(&mut self, request: &Request, realm: &str, header: HeaderName) -> AuthOutcome {
-        let unix = crate::cli::unix_now();
-        let method = request.method().as_str().to_owned();
-        let ruri = String::from_utf8_lossy(request.uri_raw()).into_owned();
-        let mut stale = false;
-        let mut tried = false;
-        for value in request.headers().get_all(header) {
-            let Ok(text) = std::str::from_utf8(value) else {
-                continue;
-            };
-            let Ok(creds) = Credentials::parse(text) else {
-                continue;
-            };
-            if creds.param("realm").as_deref() != Some(realm) {
-                continue;
-            }
-            tried = true;
-            let store = &self.store;
-            let verdict = self
-                .auth
-                .verify(unix, &method, &ruri, &creds, realm, |user, alg| {
-                    store.user(user, realm).ok().flatten().map(|u| match alg {
-                        Algorithm::Md5 => u.ha1_md5,
-                        _ => u.ha1_sha256,
-                    })
-                });
-            match verdict {
-                Verdict::Authenticated {
-                    username,
-                    algorithm,
-                } => {
-                    Metrics::inc(match algorithm {
-                        Algorithm::Md5 => &self.metrics.auth_md5,
-                        _ => &self.metrics.auth_sha256,
-                    });
-                    return AuthOutcome::Ok(username);
-                }
-                Verdict::Stale => stale = true,
-                Verdict::Rejected(why) => {
-                    tracing::info!(realm, reason = %why, "authentication failed");
-                    Metrics::inc(&self.metrics.auth_failures);
-                }
-            }
-        }
-        let _ = tried;
-        AuthOutcome::Challenge { stale }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn challenge(
-        &mut self,
-        proxy: &mut Proxy,
-        now: Instant,
-        id: RequestId,
-        request: &Request,
-        realm: &str,
-        stale: bool,
-        status: u16,
-    ) {
-        Metrics::inc(&self.metrics.challenges);
-        let header = if status == 401 {
-            HeaderName::WwwAuthenticate
-        } else {
-            HeaderName::ProxyAuthenticate
-        };
-        let mut r = self.response(request, status);
-        for value in self.auth.challenge(crate::cli::unix_now(), realm, stale) {
-            r.headers_mut().push(header, value);
-        }
-        self.send(proxy, now, id, r);
-    }
-
     /// A response of ours to `request`, with a To tag and the Server header.
-    fn response(&self, request: &Request, status: u16) -> Response {
+    pub(super) fn response(&self, request: &Request, status: u16) -> Response {
         self.finish(Response::from_request(request, status))
     }
 
-    fn finish(&self, mut r: Response) -> Response {
+    pub(super) fn finish(&self, mut r: Response) -> Response {
         r.set_to_tag(&self.to_tag(&r));
         if r.headers().get(HeaderName::Server).is_none() {
             r.headers_mut()
@@ -668,7 +512,7 @@ impl Service {
 
     /// A To tag that is the same for retransmissions of one request (derived from its
     /// Call-ID and top Via branch) and unguessable across servers (seeded).
-    fn to_tag(&self, r: &Response) -> String {
+    pub(super) fn to_tag(&self, r: &Response) -> String {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hasher};
         let mut h = BuildHasherDefault::<DefaultHasher>::default().build_hasher();
         h.write_u64(self.tag_seed);
@@ -683,7 +527,7 @@ impl Service {
         format!("{:x}", h.finish())
     }
 
-    fn answer(
+    pub(super) fn answer(
         &self,
         proxy: &mut Proxy,
         now: Instant,
@@ -695,35 +539,11 @@ impl Service {
         self.send(proxy, now, id, r);
     }
 
-    fn send(&self, proxy: &mut Proxy, now: Instant, id: RequestId, response: Response) {
+    pub(super) fn send(&self, proxy: &mut Proxy, now: Instant, id: RequestId, response: Response) {
         if let Err(e) = proxy.respond(now, id, response) {
             tracing::debug!(error = %e, "response not sent");
         }
     }
-}
-
-/// Removes the Proxy-Authorization values of our realm: they were meant for us and must not
-/// travel on (RFC 3261 §20.28, §22.3); other realms' credentials stay for the proxies they
-/// name.
-fn consume_credentials(proxy: &mut Proxy, id: RequestId, realm: &str) {
-    let _ = proxy.edit_request(id, |req| {
-        let keep: Vec<bytes::Bytes> = req
-            .headers()
-            .get_all(HeaderName::ProxyAuthorization)
-            .filter(|v| {
-                std::str::from_utf8(v)
-                    .ok()
-                    .and_then(|t| Credentials::parse(t).ok())
-                    .is_none_or(|c| c.param("realm").as_deref() != Some(realm))
-            })
-            .map(bytes::Bytes::copy_from_slice)
-            .collect();
-        let headers = req.headers_mut();
-        headers.remove(HeaderName::ProxyAuthorization);
-        for v in keep {
-            headers.push(HeaderName::ProxyAuthorization, v);
-        }
-    });
 }
 
 fn max_forwards(request: &Request) -> Option<u8> {
@@ -734,14 +554,9 @@ fn max_forwards(request: &Request) -> Option<u8> {
         .map(|m| m.0)
 }
 
-enum AuthOutcome {
-    Ok(String),
-    Challenge { stale: bool },
-}
-
 /// A forwarding target for one binding: its Contact URI as the new Request-URI, sent to
 /// where the registration came from, through its Path.
-fn binding_target(b: &Binding, transport: &TransportLayer) -> Option<Target> {
+pub(super) fn binding_target(b: &Binding, transport: &TransportLayer) -> Option<Target> {
     let peer = routing::binding_destination(b, transport)?;
     let mut t = Target::new(b.uri.clone(), peer);
     t.route = b.path.clone();

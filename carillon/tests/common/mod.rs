@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 pub use interop_harness::*;
 
+pub mod client;
+
 /// The server binary cargo built for these tests.
 pub const CARILLON: &str = env!("CARGO_BIN_EXE_carillon");
 

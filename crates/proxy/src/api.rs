@@ -186,6 +186,14 @@ pub enum ProxyEvent {
         /// Its Call-ID (for logs).
         call_id: String,
     },
+    /// A request sent with [`Proxy::originate`](crate::Proxy::originate) got its final
+    /// status (408 when it timed out, 503 when the transport failed).
+    Originated {
+        /// The request.
+        id: crate::OriginId,
+        /// Its final status.
+        status: u16,
+    },
 }
 
 /// Bytes to send.

@@ -67,6 +67,7 @@ mod config;
 mod context;
 mod forward;
 mod inbound;
+mod originate;
 mod proxy;
 mod response;
 mod wire;
@@ -77,5 +78,6 @@ pub use api::{
 };
 pub use config::{LocalAddr, ProxyConfig};
 pub use inbound::next_hop_uri;
+pub use originate::OriginId;
 pub use proxy::Proxy;
 pub use wire::peer_for_uri;

@@ -62,6 +62,9 @@ pub struct Proxy {
     pub(crate) by_client: HashMap<ClientKey, (RequestId, usize)>,
     /// Client transactions of the CANCELs the proxy sent; their responses are absorbed.
     pub(crate) cancels: HashSet<ClientKey>,
+    /// Requests the server sent through [`Proxy::originate`].
+    pub(crate) originated: HashMap<ClientKey, crate::OriginId>,
+    pub(crate) next_origin: u64,
     /// The local address each transaction sends from.
     pub(crate) key_local: HashMap<TransactionKey, SocketAddr>,
     pub(crate) timers: BinaryHeap<Reverse<(Instant, ProxyTimer)>>,
@@ -98,6 +101,8 @@ impl Proxy {
             by_server: HashMap::new(),
             by_client: HashMap::new(),
             cancels: HashSet::new(),
+            originated: HashMap::new(),
+            next_origin: 0,
             key_local: HashMap::new(),
             timers: BinaryHeap::new(),
             out: VecDeque::new(),
@@ -118,9 +123,19 @@ impl Proxy {
         &self.tl
     }
 
-    /// How many requests are in progress (raised and not yet done with).
+    /// How many requests are in progress (raised and not yet done with, including answered
+    /// ones whose transactions still absorb retransmissions).
     pub fn pending(&self) -> usize {
         self.entries.len()
+    }
+
+    /// How many requests still wait for a final response upstream: what a graceful shutdown
+    /// waits for (answered requests only wait out their retransmission timers).
+    pub fn unanswered(&self) -> usize {
+        self.entries
+            .values()
+            .filter(|e| matches!(e, Entry::Stateful(ctx) if ctx.final_status.is_none()))
+            .count()
     }
 
     // ----- Inputs -----
@@ -462,11 +477,21 @@ impl Proxy {
                 source,
                 request,
             } => self.on_ack(now, source, request),
+            Event::Response { key, response } if self.originated.contains_key(&key) => {
+                self.origin_answered(key, response.status());
+            }
             Event::Response { key, response } => self.on_response(now, key, response),
             Event::StrayResponse {
                 source: _,
                 response,
             } => self.forward_stray(response),
+            Event::Timeout {
+                key: TransactionKey::Client(k),
+                timer: _,
+            } if self.originated.contains_key(&k) => self.origin_answered(k, 408),
+            Event::TransportError {
+                key: TransactionKey::Client(k),
+            } if self.originated.contains_key(&k) => self.origin_answered(k, 503),
             Event::Timeout {
                 key: TransactionKey::Client(k),
                 timer: _,
@@ -493,6 +518,7 @@ impl Proxy {
             }
             TransactionKey::Client(k) => {
                 self.cancels.remove(&k);
+                self.originated.remove(&k);
                 let Some((id, b)) = self.by_client.remove(&k) else {
                     return;
                 };

@@ -116,6 +116,11 @@ impl<T> Arena<T> {
         Some(value)
     }
 
+    /// Every value stored, in slot order.
+    pub fn values(&self) -> impl Iterator<Item = &T> {
+        self.slots.iter().filter_map(|s| s.value.as_ref())
+    }
+
     /// Number of values stored.
     pub fn len(&self) -> usize {
         self.len

@@ -24,6 +24,6 @@ mod options;
 mod sqlite;
 
 pub use error::StoreError;
-pub use model::{Binding, Commit, LocationStore, User, UserStore};
+pub use model::{Binding, Commit, LocationStore, MessageStore, StoredMessage, User, UserStore};
 pub use options::{StoreOptions, StoreStats};
 pub use sqlite::{DATABASE_FILE, SqliteStore};

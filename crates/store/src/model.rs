@@ -116,6 +116,48 @@ pub trait UserStore: Send + Sync + 'static {
 
     /// The distinct domains of the users, lowercase, sorted.
     fn domains(&self) -> Result<Vec<String>, StoreError>;
+
+    /// When `username@domain` was last removed (Unix seconds), if ever: bindings not newer
+    /// than that belong to the removed user, not to a new user of the same name.
+    fn removed_at(&self, username: &str, domain: &str) -> Result<Option<u64>, StoreError>;
+}
+
+/// A MESSAGE (RFC 3428) kept for a user who was not registered when it arrived, to be
+/// delivered when the user registers (store and forward).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage {
+    /// Its number in the store (assigned by [`MessageStore::store_message`]).
+    pub id: u64,
+    /// The recipient's address of record (`sip:user@domain`).
+    pub aor: String,
+    /// The From header value as received (with its tag).
+    pub from: String,
+    /// The To header value as received.
+    pub to: String,
+    /// The Content-Type, empty when the MESSAGE had none.
+    pub content_type: String,
+    /// The body, byte for byte.
+    pub body: Vec<u8>,
+    /// When it arrived, Unix seconds.
+    pub received_at: u64,
+    /// When it is dropped if still undelivered, Unix seconds.
+    pub expires_at: u64,
+}
+
+/// Where messages wait for their recipient. Writes are durable like [`LocationStore`]'s: the
+/// [`Commit`] resolves once the change is on disk, so a `202 Accepted` can wait for it.
+pub trait MessageStore: Send + Sync + 'static {
+    /// Keeps `message` (its `id` is ignored and assigned); returns the id and the commit.
+    fn store_message(&self, message: StoredMessage) -> (u64, Commit);
+
+    /// The messages waiting for `aor` that have not expired at `now`, oldest first.
+    fn pending_messages(&self, aor: &str, now: u64) -> Result<Vec<StoredMessage>, StoreError>;
+
+    /// Forgets a delivered (or refused) message.
+    fn delete_message(&self, id: u64) -> Commit;
+
+    /// How many messages wait for `aor` (expired ones included until purged).
+    fn count_messages(&self, aor: &str) -> Result<usize, StoreError>;
 }
 
 /// A change handed to a [`LocationStore`] becoming durable: a future that resolves to `Ok(())`

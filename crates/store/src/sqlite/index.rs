@@ -20,8 +20,18 @@ pub(crate) enum Change {
         seq: u64,
         reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
     },
-    /// Delete the rows that ended at or before `now`.
+    /// Delete the rows that ended at or before `now` (bindings and messages).
     Purge { now: u64 },
+    /// Keep a message.
+    StoreMessage {
+        message: crate::StoredMessage,
+        reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Forget a message.
+    DeleteMessage {
+        id: u64,
+        reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+    },
     /// Answer once everything before this is committed.
     Flush {
         reply: mpsc::Sender<Result<(), StoreError>>,

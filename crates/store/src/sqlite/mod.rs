@@ -16,10 +16,13 @@ use parking_lot::Mutex;
 
 use self::index::{Change, Shared, sort_bindings};
 use self::rows::{BINDING_COLUMNS, binding_from_row, sql_time};
+use self::rows::{MESSAGE_COLUMNS, message_from_row};
 use self::schema::{connect, db_error, migrate};
 use self::users::Users;
 use crate::options::{StoreOptions, StoreStats};
-use crate::{Binding, Commit, LocationStore, StoreError, User, UserStore};
+use crate::{
+    Binding, Commit, LocationStore, MessageStore, StoreError, StoredMessage, User, UserStore,
+};
 
 /// The name of the database file inside the store's directory.
 pub const DATABASE_FILE: &str = "carillon.db";
@@ -66,6 +69,9 @@ pub const DATABASE_FILE: &str = "carillon.db";
 pub struct SqliteStore {
     shared: Arc<Shared>,
     users: Users,
+    /// Reads of the messages table (writes go through the writer thread).
+    messages: Mutex<rusqlite::Connection>,
+    next_message_id: std::sync::atomic::AtomicU64,
     writer: Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
 }
@@ -114,6 +120,12 @@ impl SqliteStore {
             connect(&path, options.busy_timeout)?,
             options.user_refresh_interval,
         )?;
+        let last_message: i64 = conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM messages", [], |r| {
+                r.get(0)
+            })
+            .map_err(db_error)?;
+        let messages = connect(&path, options.busy_timeout)?;
         let (sender, receiver) = mpsc::channel();
         let shared = Arc::new(Shared::new(by_aor, sender));
         let writer_shared = Arc::clone(&shared);
@@ -128,6 +140,10 @@ impl SqliteStore {
         Ok(SqliteStore {
             shared,
             users,
+            messages: Mutex::new(messages),
+            next_message_id: std::sync::atomic::AtomicU64::new(
+                u64::try_from(last_message).unwrap_or(0) + 1,
+            ),
             writer: Mutex::new(Some(writer)),
             path,
         })
@@ -321,7 +337,72 @@ impl UserStore for SqliteStore {
         self.users.list()
     }
 
+    fn removed_at(&self, username: &str, domain: &str) -> Result<Option<u64>, StoreError> {
+        self.users.removed_at(username, domain)
+    }
+
     fn domains(&self) -> Result<Vec<String>, StoreError> {
         self.users.domains()
+    }
+}
+
+impl SqliteStore {
+    /// A number that changes whenever the users change (in this process or another), so
+    /// that a server can tell cheaply when to look for bindings of removed users.
+    pub fn users_version(&self) -> Result<i64, StoreError> {
+        self.users.version()
+    }
+
+    /// Queues a change for the writer; the commit resolves when it is on disk.
+    fn queue(
+        &self,
+        make: impl FnOnce(tokio::sync::oneshot::Sender<Result<(), StoreError>>) -> Change,
+    ) -> Commit {
+        let (reply, commit) = tokio::sync::oneshot::channel();
+        let index = self.shared.index.read();
+        let Some(sender) = index.sender.as_ref() else {
+            return Commit::ready(Err(StoreError::Closed));
+        };
+        if sender.send(make(reply)).is_err() {
+            return Commit::ready(Err(StoreError::Closed));
+        }
+        Commit::waiting(commit)
+    }
+}
+
+impl MessageStore for SqliteStore {
+    fn store_message(&self, mut message: StoredMessage) -> (u64, Commit) {
+        let id = self
+            .next_message_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        message.id = id;
+        let commit = self.queue(|reply| Change::StoreMessage { message, reply });
+        (id, commit)
+    }
+
+    fn pending_messages(&self, aor: &str, now: u64) -> Result<Vec<StoredMessage>, StoreError> {
+        let conn = self.messages.lock();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE aor = ?1 AND expires_at > ?2 \
+                 ORDER BY id"
+            ))
+            .map_err(db_error)?;
+        stmt.query_map(rusqlite::params![aor, sql_time(now)], message_from_row)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(db_error)
+    }
+
+    fn delete_message(&self, id: u64) -> Commit {
+        self.queue(|reply| Change::DeleteMessage { id, reply })
+    }
+
+    fn count_messages(&self, aor: &str) -> Result<usize, StoreError> {
+        let conn = self.messages.lock();
+        conn.query_row("SELECT COUNT(*) FROM messages WHERE aor = ?1", [aor], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map(|n| usize::try_from(n).unwrap_or(0))
+        .map_err(db_error)
     }
 }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use rusqlite::{Row, Transaction, params};
 
-use crate::{Binding, User};
+use crate::{Binding, StoredMessage, User};
 
 /// The columns of `bindings` in the order [`binding_from_row`] reads them.
 pub(crate) const BINDING_COLUMNS: &str = "aor, uri, params, q, expires_at, call_id, cseq, \
@@ -103,5 +103,42 @@ pub(crate) fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         ha1_md5: row.get(2)?,
         ha1_sha256: row.get(3)?,
         created_at: from_sql_time(row.get(4)?),
+    })
+}
+
+/// The columns of `messages` in the order [`message_from_row`] reads them.
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, aor, sender, recipient, content_type, body, received_at, expires_at";
+
+/// Writes `m` as one row, with its id.
+pub(crate) fn insert_message(tx: &Transaction<'_>, m: &StoredMessage) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO messages (id, aor, sender, recipient, content_type, body, received_at, \
+         expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    stmt.execute(params![
+        sql_time(m.id),
+        m.aor,
+        m.from,
+        m.to,
+        m.content_type,
+        m.body,
+        sql_time(m.received_at),
+        sql_time(m.expires_at),
+    ])?;
+    Ok(())
+}
+
+/// Reads a row of `messages` selected with [`MESSAGE_COLUMNS`].
+pub(crate) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<StoredMessage> {
+    Ok(StoredMessage {
+        id: from_sql_time(row.get(0)?),
+        aor: row.get(1)?,
+        from: row.get(2)?,
+        to: row.get(3)?,
+        content_type: row.get(4)?,
+        body: row.get(5)?,
+        received_at: from_sql_time(row.get(6)?),
+        expires_at: from_sql_time(row.get(7)?),
     })
 }

@@ -51,6 +51,26 @@ const MIGRATIONS: &[&str] = &[
         BEGIN UPDATE users_version SET version = version + 1; END;
     CREATE TRIGGER users_delete AFTER DELETE ON users
         BEGIN UPDATE users_version SET version = version + 1; END;",
+    // 2: messages waiting for their recipient (store and forward).
+    "CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        aor TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        body BLOB NOT NULL,
+        received_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX messages_aor ON messages (aor);",
+    // 3: when each removed user went, so that a running server can tell the bindings of a
+    // removed user from those of a new user of the same name.
+    "CREATE TABLE removed_users (
+        domain TEXT NOT NULL,
+        username TEXT NOT NULL,
+        removed_at INTEGER NOT NULL,
+        PRIMARY KEY (domain, username)
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this code writes.

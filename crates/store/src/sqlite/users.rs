@@ -21,6 +21,8 @@ use crate::{StoreError, User};
 #[derive(Default)]
 struct Cache {
     by_domain: HashMap<String, HashMap<String, User>>,
+    /// When each removed user was removed, by (domain, username).
+    removed: HashMap<(String, String), u64>,
     data_version: i64,
     users_version: i64,
 }
@@ -64,12 +66,32 @@ impl Users {
     pub(crate) fn get(&self, username: &str, domain: &str) -> Result<Option<User>, StoreError> {
         self.refresh_if_due()?;
         let domain = lowercase(domain);
+        let found = self.cached(username, &domain);
+        if found.is_some() {
+            return Ok(found);
+        }
+        // A miss checks for news at once (one cheap pragma when nothing changed): a user
+        // added a moment ago is found without waiting for the refresh interval.
+        if let Some(mut conn) = self.conn.try_lock() {
+            self.refresh(&mut conn)?;
+        }
+        Ok(self.cached(username, &domain))
+    }
+
+    fn cached(&self, username: &str, domain: &str) -> Option<User> {
         let cache = self.cache.read();
-        Ok(cache
+        cache
             .by_domain
-            .get(domain.as_ref())
+            .get(domain)
             .and_then(|users| users.get(username))
-            .cloned())
+            .cloned()
+    }
+
+    /// The users table's version counter as last seen (after a refresh if one is due):
+    /// it changes whenever a user is added, changed or removed, by any process.
+    pub(crate) fn version(&self) -> Result<i64, StoreError> {
+        self.refresh_if_due()?;
+        Ok(self.cache.read().users_version)
     }
 
     fn refresh_if_due(&self) -> Result<(), StoreError> {
@@ -117,7 +139,20 @@ impl Users {
                     .or_default()
                     .insert(user.username.clone(), user);
             }
-            Some(by_domain)
+            let mut stmt = tx
+                .prepare("SELECT domain, username, removed_at FROM removed_users")
+                .map_err(db_error)?;
+            let removed = stmt
+                .query_map([], |row| {
+                    Ok((
+                        (row.get::<_, String>(0)?, row.get::<_, String>(1)?),
+                        u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                    ))
+                })
+                .map_err(db_error)?
+                .collect::<rusqlite::Result<HashMap<_, _>>>()
+                .map_err(db_error)?;
+            Some((by_domain, removed))
         } else {
             None
         };
@@ -125,8 +160,9 @@ impl Users {
         let mut cache = self.cache.write();
         cache.data_version = data_version;
         cache.users_version = users_version;
-        if let Some(by_domain) = reloaded {
+        if let Some((by_domain, removed)) = reloaded {
             cache.by_domain = by_domain;
+            cache.removed = removed;
         }
         Ok(())
     }
@@ -215,9 +251,25 @@ impl Users {
             )
             .map_err(db_error)?
             > 0;
+        let removed_at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if removed {
+            tx.execute(
+                "INSERT OR REPLACE INTO removed_users (domain, username, removed_at) \
+                 VALUES (?1, ?2, ?3)",
+                params![domain, username, sql_time(removed_at)],
+            )
+            .map_err(db_error)?;
+        }
         let users_version = read_users_version(&tx)?;
         tx.commit().map_err(db_error)?;
         self.note_own_write(users_version, |cache| {
+            if removed {
+                cache
+                    .removed
+                    .insert((domain.clone(), username.to_owned()), removed_at);
+            }
             if let Some(users) = cache.by_domain.get_mut(&domain) {
                 users.remove(username);
                 if users.is_empty() {
@@ -226,6 +278,22 @@ impl Users {
             }
         });
         Ok(removed)
+    }
+
+    /// When `username@domain` was last removed, if ever.
+    pub(crate) fn removed_at(
+        &self,
+        username: &str,
+        domain: &str,
+    ) -> Result<Option<u64>, StoreError> {
+        self.refresh_if_due()?;
+        let domain = lowercase(domain).into_owned();
+        Ok(self
+            .cache
+            .read()
+            .removed
+            .get(&(domain, username.to_owned()))
+            .copied())
     }
 
     /// Listings read the table itself: they are rare and must show what is on disk.

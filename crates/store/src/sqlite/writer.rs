@@ -13,7 +13,7 @@ use std::sync::mpsc::Receiver;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::index::{Change, Shared, sort_bindings};
-use super::rows::{BINDING_COLUMNS, binding_from_row, insert_binding, sql_time};
+use super::rows::{BINDING_COLUMNS, binding_from_row, insert_binding, insert_message, sql_time};
 use super::schema::db_error;
 use crate::{Binding, StoreError};
 
@@ -67,6 +67,9 @@ fn process(conn: &mut Connection, batch: Vec<Change>, shared: &Shared) {
             Change::Flush { reply } => {
                 let _ = reply.send(outcome.clone());
             }
+            Change::StoreMessage { reply, .. } | Change::DeleteMessage { reply, .. } => {
+                let _ = reply.send(outcome.clone());
+            }
             Change::Purge { .. } => {}
         }
     }
@@ -85,7 +88,9 @@ fn write(conn: &mut Connection, batch: &[Change]) -> Result<usize, StoreError> {
                 last.insert(aor.as_str(), i);
                 changes += 1;
             }
-            Change::Purge { .. } => changes += 1,
+            Change::Purge { .. } | Change::StoreMessage { .. } | Change::DeleteMessage { .. } => {
+                changes += 1
+            }
             Change::Flush { .. } => {}
         }
     }
@@ -113,6 +118,17 @@ fn write(conn: &mut Connection, batch: &[Change]) -> Result<usize, StoreError> {
             Change::Purge { now } => {
                 tx.prepare_cached("DELETE FROM bindings WHERE expires_at <= ?1")
                     .and_then(|mut stmt| stmt.execute([sql_time(*now)]))
+                    .map_err(db_error)?;
+                tx.prepare_cached("DELETE FROM messages WHERE expires_at <= ?1")
+                    .and_then(|mut stmt| stmt.execute([sql_time(*now)]))
+                    .map_err(db_error)?;
+            }
+            Change::StoreMessage { message, .. } => {
+                insert_message(&tx, message).map_err(db_error)?;
+            }
+            Change::DeleteMessage { id, .. } => {
+                tx.prepare_cached("DELETE FROM messages WHERE id = ?1")
+                    .and_then(|mut stmt| stmt.execute([sql_time(*id)]))
                     .map_err(db_error)?;
             }
             Change::Flush { .. } => {}

@@ -1,0 +1,124 @@
+//! Digest authentication in the service chain: verifying credentials against the users,
+//! challenging (401 for REGISTER, 407 for the rest), and consuming our realm's credentials
+//! before a request travels on.
+
+use std::time::Instant;
+
+use sip_auth::{Algorithm, Verdict};
+use sip_message::header::Credentials;
+use sip_message::{HeaderName, Request};
+use sip_proxy::{Proxy, RequestId};
+
+use carillon_store::UserStore;
+
+use super::service::Service;
+use crate::metrics::Metrics;
+
+impl Service {
+    /// Verifies the credentials of `realm` in `header` (Authorization or
+    /// Proxy-Authorization): the user they authenticate, or a challenge to send.
+    pub(super) fn authenticate(
+        &mut self,
+        request: &Request,
+        realm: &str,
+        header: HeaderName,
+    ) -> AuthOutcome {
+        let unix = crate::cli::unix_now();
+        let method = request.method().as_str().to_owned();
+        let ruri = String::from_utf8_lossy(request.uri_raw()).into_owned();
+        let mut stale = false;
+        let mut tried = false;
+        for value in request.headers().get_all(header) {
+            let Ok(text) = std::str::from_utf8(value) else {
+                continue;
+            };
+            let Ok(creds) = Credentials::parse(text) else {
+                continue;
+            };
+            if creds.param("realm").as_deref() != Some(realm) {
+                continue;
+            }
+            tried = true;
+            let store = &self.store;
+            let verdict = self
+                .auth
+                .verify(unix, &method, &ruri, &creds, realm, |user, alg| {
+                    store.user(user, realm).ok().flatten().map(|u| match alg {
+                        Algorithm::Md5 => u.ha1_md5,
+                        _ => u.ha1_sha256,
+                    })
+                });
+            match verdict {
+                Verdict::Authenticated {
+                    username,
+                    algorithm,
+                } => {
+                    Metrics::inc(match algorithm {
+                        Algorithm::Md5 => &self.metrics.auth_md5,
+                        _ => &self.metrics.auth_sha256,
+                    });
+                    return AuthOutcome::Ok(username);
+                }
+                Verdict::Stale => stale = true,
+                Verdict::Rejected(why) => {
+                    tracing::info!(realm, reason = %why, "authentication failed");
+                    Metrics::inc(&self.metrics.auth_failures);
+                }
+            }
+        }
+        let _ = tried;
+        AuthOutcome::Challenge { stale }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn challenge(
+        &mut self,
+        proxy: &mut Proxy,
+        now: Instant,
+        id: RequestId,
+        request: &Request,
+        realm: &str,
+        stale: bool,
+        status: u16,
+    ) {
+        Metrics::inc(&self.metrics.challenges);
+        let header = if status == 401 {
+            HeaderName::WwwAuthenticate
+        } else {
+            HeaderName::ProxyAuthenticate
+        };
+        let mut r = self.response(request, status);
+        for value in self.auth.challenge(crate::cli::unix_now(), realm, stale) {
+            r.headers_mut().push(header, value);
+        }
+        self.send(proxy, now, id, r);
+    }
+}
+
+/// Removes the Proxy-Authorization values of our realm: they were meant for us and must not
+/// travel on (RFC 3261 §20.28, §22.3); other realms' credentials stay for the proxies they
+/// name.
+pub(super) fn consume_credentials(proxy: &mut Proxy, id: RequestId, realm: &str) {
+    let _ = proxy.edit_request(id, |req| {
+        let keep: Vec<bytes::Bytes> = req
+            .headers()
+            .get_all(HeaderName::ProxyAuthorization)
+            .filter(|v| {
+                std::str::from_utf8(v)
+                    .ok()
+                    .and_then(|t| Credentials::parse(t).ok())
+                    .is_none_or(|c| c.param("realm").as_deref() != Some(realm))
+            })
+            .map(bytes::Bytes::copy_from_slice)
+            .collect();
+        let headers = req.headers_mut();
+        headers.remove(HeaderName::ProxyAuthorization);
+        for v in keep {
+            headers.push(HeaderName::ProxyAuthorization, v);
+        }
+    });
+}
+pub(super) enum AuthOutcome {
+    Ok(String),
+    Challenge { stale: bool },
+}
