@@ -87,6 +87,12 @@ impl Req {
         self
     }
 
+    /// Sets the body.
+    pub fn body(mut self, body: impl Into<String>) -> Req {
+        self.body = body.into();
+        self
+    }
+
     /// The same request as a new transaction: fresh branch, next CSeq.
     pub fn next(&self) -> Req {
         let mut r = self.clone();
