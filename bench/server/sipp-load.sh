@@ -43,8 +43,10 @@ printf 'SEQUENTIAL\nalice;127.0.0.1;alice-pw;bob;127.0.0.1\n' > alice.csv
 printf 'SEQUENTIAL\nbob;127.0.0.1;bob-pw\n' > bob.csv
 "$bin" --data data user import users.txt >/dev/null
 
-RUST_LOG=warn "$bin" --data data serve --listen 127.0.0.1:5060 --metrics 127.0.0.1:9060 \
-    2> server.log &
+# Every request comes from one SIPp address: the per-address rate limit would ban it.
+printf '[security]\nrate_limit = 0\n' > carillon.toml
+RUST_LOG=warn "$bin" --data data serve --config carillon.toml --listen 127.0.0.1:5060 \
+    --metrics 127.0.0.1:9060 2> server.log &
 server=$!
 sleep 1
 

@@ -206,6 +206,40 @@ pub fn registrations(s: &Settings) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `carillon bans`: what the abuse protection has banned, as the server last saved it
+/// (every few seconds).
+pub fn bans(s: &Settings) -> Result<(), CliError> {
+    let store = open_store(s)?;
+    let now = unix_now();
+    let bans = store.bans(now).map_err(CliError::from)?;
+    println!("{} ban(s)", bans.len());
+    for b in bans {
+        println!(
+            "{}  {}  for {} s more (since {} s ago)",
+            b.target,
+            b.reason,
+            b.until.saturating_sub(now),
+            now.saturating_sub(b.since)
+        );
+    }
+    Ok(())
+}
+
+/// `carillon bans lift TARGET`
+pub fn bans_lift(s: &Settings, target: &str) -> Result<(), CliError> {
+    if target.parse::<sip_abuse::BanTarget>().is_err() {
+        return Err(CliError(format!(
+            "`{target}` is not an address or user@address"
+        )));
+    }
+    let store = open_store(s)?;
+    store
+        .request_ban_lift(target, unix_now())
+        .map_err(CliError::from)?;
+    println!("lift of {target} requested; the running server applies it within 5 s");
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

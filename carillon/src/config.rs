@@ -30,6 +30,8 @@ pub struct Config {
     pub dns: DnsSection,
     /// MESSAGE store and forward.
     pub messages: MessagesSection,
+    /// Abuse protection and overload control.
+    pub security: SecuritySection,
     /// The Prometheus endpoint.
     pub metrics: MetricsSection,
     /// Logging.
@@ -211,6 +213,73 @@ impl Default for MessagesSection {
             store_offline: true,
             max_age: 7 * 24 * 3600,
             max_per_user: 100,
+        }
+    }
+}
+
+/// `[security]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySection {
+    /// Abuse protection: rate limits, authentication lockout, scanner blocking.
+    pub enabled: bool,
+    /// Requests one source address may send per `rate_window` seconds before it is banned
+    /// (Kamailio's pike); 0 turns the limit off. Trusted peers are exempt.
+    pub rate_limit: u32,
+    /// The window of `rate_limit`, seconds.
+    pub rate_window: u64,
+    /// Seconds a source over the rate limit, or sending a scanner's User-Agent, is banned.
+    pub ban_time: u64,
+    /// Failed authentications of one user from one address within `auth_window` that ban
+    /// that user from that address (the user elsewhere is not affected); 0 turns it off.
+    pub auth_failures: u32,
+    /// The window of `auth_failures`, seconds.
+    pub auth_window: u64,
+    /// Seconds a user-and-address pair is banned after too many failures.
+    pub auth_ban_time: u64,
+    /// Failed authentications from one address, any users, within `auth_window` that ban
+    /// the address (password spraying); 0 turns it off.
+    pub source_auth_failures: u32,
+    /// User-Agent substrings (any case) that ban a source at once: scanners.
+    pub blocked_user_agents: Vec<String>,
+    /// New INVITEs get 503 (Retry-After) when this many messages wait to be processed;
+    /// other new requests at twice as many; requests inside dialogs and responses are never
+    /// refused. 0 turns overload control off.
+    pub overload_queue: usize,
+}
+
+impl Default for SecuritySection {
+    fn default() -> Self {
+        let a = sip_abuse::AbuseConfig::default();
+        SecuritySection {
+            enabled: true,
+            rate_limit: a.rate_limit,
+            rate_window: a.rate_window.as_secs().max(1),
+            ban_time: a.ban_time.as_secs(),
+            auth_failures: a.auth_failures,
+            auth_window: a.auth_window.as_secs(),
+            auth_ban_time: a.auth_ban_time.as_secs(),
+            source_auth_failures: a.source_auth_failures,
+            blocked_user_agents: a.blocked_user_agents.clone(),
+            overload_queue: 2048,
+        }
+    }
+}
+
+impl SecuritySection {
+    /// The abuse guard's configuration.
+    pub fn abuse_config(&self) -> sip_abuse::AbuseConfig {
+        let secs = std::time::Duration::from_secs;
+        sip_abuse::AbuseConfig {
+            rate_window: secs(self.rate_window),
+            rate_limit: self.rate_limit,
+            ban_time: secs(self.ban_time),
+            auth_failures: self.auth_failures,
+            auth_window: secs(self.auth_window),
+            auth_ban_time: secs(self.auth_ban_time),
+            source_auth_failures: self.source_auth_failures,
+            blocked_user_agents: self.blocked_user_agents.clone(),
+            ..sip_abuse::AbuseConfig::default()
         }
     }
 }
@@ -450,6 +519,9 @@ impl Config {
                     "auth.algorithms: `{a}` is not supported (use SHA-256 or MD5)"
                 ));
             }
+        }
+        if let Err(e) = self.security.abuse_config().validate() {
+            return bad(format!("security: {e}"));
         }
         if self.dns.timeout == 0 {
             return bad("dns.timeout must be at least 1 second".into());

@@ -47,6 +47,11 @@ enum Command {
     User(UserCommand),
     /// Lists live registrations: address of record, contact, source, expiry.
     Registrations,
+    /// Lists the abuse protection's bans, or lifts one.
+    Bans {
+        #[command(subcommand)]
+        command: Option<BansCommand>,
+    },
     /// Configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -74,6 +79,16 @@ enum UserCommand {
     Remove {
         /// user@domain
         user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BansCommand {
+    /// Lifts a ban: an address (`192.0.2.7`, lifting every ban of it) or a user at an
+    /// address (`alice@192.0.2.7`). The running server applies it within seconds.
+    Lift {
+        /// The banned address or user@address.
+        target: String,
     },
 }
 
@@ -107,6 +122,12 @@ fn main() -> ExitCode {
                 UserCommand::Import { file } => cli::user_import(&s, &file),
                 UserCommand::List => cli::user_list(&s),
                 UserCommand::Remove { user } => cli::user_remove(&s, &user),
+            })
+        }
+        Command::Bans { command } => {
+            cli::load(args.config.as_deref(), args.data).and_then(|s| match command {
+                None => cli::bans(&s),
+                Some(BansCommand::Lift { target }) => cli::bans_lift(&s, &target),
             })
         }
         Command::Registrations => {

@@ -25,6 +25,10 @@ pub struct Metrics {
     pub register_updates: AtomicU64,
     /// Store commits that failed (the REGISTER got 500).
     pub store_failures: AtomicU64,
+    /// Requests dropped by the abuse protection (banned sources).
+    pub requests_dropped: AtomicU64,
+    /// New requests refused with 503 for overload.
+    pub overload_rejections: AtomicU64,
     /// MESSAGEs kept for unregistered users (each durable before its 202).
     pub messages_stored: AtomicU64,
     /// Kept MESSAGEs delivered (2xx from the recipient).
@@ -46,7 +50,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of every counter, with the gauges given.
-    pub fn render(&self, registered: usize, transport: &sip_transport::Stats) -> String {
+    pub fn render(&self, registered: usize, transport: &sip_transport::Stats, bans: u64) -> String {
         let mut s = String::with_capacity(2048);
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -84,6 +88,24 @@ impl Metrics {
             "counter",
             "Location store commits that failed.",
             load(&self.store_failures),
+        );
+        metric(
+            "carillon_bans_total",
+            "counter",
+            "Bans issued by the abuse protection (rate limit, scanner, authentication).",
+            bans,
+        );
+        metric(
+            "carillon_requests_dropped_total",
+            "counter",
+            "Requests dropped without an answer because their source is banned.",
+            load(&self.requests_dropped),
+        );
+        metric(
+            "carillon_overload_rejections_total",
+            "counter",
+            "New requests answered 503 because the server was overloaded.",
+            load(&self.overload_rejections),
         );
         metric(
             "carillon_messages_stored_total",
@@ -200,7 +222,7 @@ mod tests {
         m.transaction("REGISTER", 200);
         m.transaction("REGISTER", 200);
         Metrics::inc(&m.auth_failures);
-        let text = m.render(3, &sip_transport::Stats::default());
+        let text = m.render(3, &sip_transport::Stats::default(), 0);
         assert!(text.contains("carillon_transactions_total{method=\"REGISTER\",class=\"2xx\"} 2"));
         assert!(text.contains("carillon_transactions_total{method=\"REGISTER\",class=\"4xx\"} 1"));
         assert!(text.contains("carillon_registered_contacts 3"));

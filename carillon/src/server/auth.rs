@@ -2,6 +2,7 @@
 //! challenging (401 for REGISTER, 407 for the rest), and consuming our realm's credentials
 //! before a request travels on.
 
+use std::net::IpAddr;
 use std::time::Instant;
 
 use sip_auth::{Algorithm, Verdict};
@@ -20,9 +21,11 @@ impl Service {
     pub(super) fn authenticate(
         &mut self,
         request: &Request,
+        source: IpAddr,
         realm: &str,
         header: HeaderName,
     ) -> AuthOutcome {
+        let now = Instant::now();
         let unix = crate::cli::unix_now();
         let method = request.method().as_str().to_owned();
         let ruri = String::from_utf8_lossy(request.uri_raw()).into_owned();
@@ -39,6 +42,14 @@ impl Service {
                 continue;
             }
             tried = true;
+            let username = creds.param("username").unwrap_or_default().into_owned();
+            if let Some(guard) = &self.guard
+                && guard.user_banned(now, source, &username)
+            {
+                // Locked out: the same answer as a wrong password, without even looking.
+                Metrics::inc(&self.metrics.auth_failures);
+                continue;
+            }
             let store = &self.store;
             let verdict = self
                 .auth
@@ -57,12 +68,18 @@ impl Service {
                         Algorithm::Md5 => &self.metrics.auth_md5,
                         _ => &self.metrics.auth_sha256,
                     });
+                    if let Some(guard) = &self.guard {
+                        guard.auth_succeeded(source, &username);
+                    }
                     return AuthOutcome::Ok(username);
                 }
                 Verdict::Stale => stale = true,
                 Verdict::Rejected(why) => {
-                    tracing::info!(realm, reason = %why, "authentication failed");
+                    tracing::info!(realm, user = %username, from = %source, reason = %why, "authentication failed");
                     Metrics::inc(&self.metrics.auth_failures);
+                    if let Some(guard) = &self.guard {
+                        guard.auth_failed(now, source, &username);
+                    }
                 }
             }
         }

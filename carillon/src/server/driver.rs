@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use carillon_store::SqliteStore;
 use sha2::{Digest, Sha256};
 use sip_auth::{AuthConfig, Authenticator};
+use sip_message::Message;
 use sip_proxy::{LocalAddr, Proxy, ProxyConfig, ProxyEvent, ProxyOutput};
 use sip_registrar::RegistrarConfig;
 use sip_transaction::TransactionKey;
@@ -14,6 +15,7 @@ use sip_transport::{Destination, Inbound, Transport, TransportLayer};
 use tokio::sync::mpsc;
 
 use super::routing::Domains;
+use super::security::{self, Guard};
 use super::service::{Completion, Dns, Incoming, Resolved, Service};
 use crate::cli::{CliError, Settings};
 use crate::listen::Listen;
@@ -34,6 +36,7 @@ pub(crate) struct Driver {
     resolved: mpsc::Receiver<Resolved>,
     failed_tx: mpsc::UnboundedSender<TransactionKey>,
     failed: mpsc::UnboundedReceiver<TransactionKey>,
+    overload_queue: usize,
 }
 
 impl Driver {
@@ -44,6 +47,7 @@ impl Driver {
         listens: &[Listen],
         secret: [u8; 32],
         metrics: Arc<Metrics>,
+        guard: Option<Guard>,
     ) -> Driver {
         let config = &settings.config;
         let advertised = config.server.advertised_host.clone();
@@ -112,6 +116,7 @@ impl Driver {
             resolved: resolved_tx,
             draining: false,
             tag_seed: random_u64(),
+            guard,
             messages: super::messages::Mailbox::new(
                 config.messages.store_offline,
                 config.messages.max_age,
@@ -128,6 +133,7 @@ impl Driver {
             resolved,
             failed_tx,
             failed,
+            overload_queue: config.security.overload_queue,
         }
     }
 
@@ -157,10 +163,10 @@ impl Driver {
             tokio::select! {
                 msg = inbound.recv() => {
                     let Some(msg) = msg else { break };
-                    self.received(msg);
+                    self.received(msg, inbound.len()).await;
                     for _ in 1..BATCH {
                         match inbound.try_recv() {
-                            Ok(m) => self.received(m),
+                            Ok(m) => self.received(m, inbound.len()).await,
                             Err(_) => break,
                         }
                     }
@@ -193,7 +199,28 @@ impl Driver {
         Ok(())
     }
 
-    fn received(&mut self, msg: Inbound) {
+    /// One message from the network, `queued` more waiting behind it: past the abuse guard
+    /// and overload control, into the proxy.
+    async fn received(&mut self, msg: Inbound, queued: usize) {
+        if let Message::Request(req) = &msg.message {
+            let trusted = self.service.is_trusted(msg.source);
+            if !trusted
+                && let Some(guard) = &self.service.guard
+                && !guard.admit(
+                    Instant::now(),
+                    msg.source.addr.ip(),
+                    req,
+                    &self.service.metrics,
+                )
+            {
+                return;
+            }
+            if security::shed(req, queued, self.overload_queue) {
+                Metrics::inc(&self.service.metrics.overload_rejections);
+                self.refuse_overloaded(&msg, req).await;
+                return;
+            }
+        }
         let source = msg.source;
         if let Err(e) = self
             .proxy
@@ -302,6 +329,28 @@ fn make_dns(config: &crate::config::Config) -> Option<Arc<Dns>> {
     rcfg.transports
         .retain(|t| matches!(t, Transport::Udp | Transport::Tcp));
     Some(Arc::new(sip_resolver::Resolver::new(lookup, rcfg)))
+}
+
+impl Driver {
+    /// A stateless 503 with Retry-After, sent straight back: an overloaded server spends
+    /// nothing on the request (no transaction; a retransmission gets another 503).
+    async fn refuse_overloaded(&self, msg: &Inbound, req: &sip_message::Request) {
+        let Ok(target) =
+            sip_transport::routing::response_target_for(req, &msg.source, msg.connection)
+        else {
+            return;
+        };
+        let Some(dest) = target.destination(Some(msg.local)) else {
+            return;
+        };
+        let mut r = sip_message::Response::from_request(req, 503);
+        r.set_to_tag(&format!("{:x}", self.service.tag_seed));
+        r.headers_mut().push(
+            sip_message::HeaderName::RetryAfter,
+            security::RETRY_AFTER.as_secs().to_string(),
+        );
+        let _ = self.transport.send(&dest, r.to_bytes()).await;
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {

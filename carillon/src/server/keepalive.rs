@@ -1,8 +1,8 @@
 //! Housekeeping beside the driver: keep-alives towards registered contacts, so the NAT
 //! bindings in front of them stay open and requests can reach them (OPTIONS over UDP, a CRLF
 //! pair on the open connection over TCP, TLS and WebSocket, RFC 5626 §4.4.1); expired
-//! bindings and messages purged; and the bindings of users removed from the command line
-//! dropped.
+//! bindings and messages purged; the bindings of users removed from the command line
+//! dropped; bans saved and lifts from the command line applied.
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -26,6 +26,7 @@ pub(crate) async fn run(
     transport: TransportLayer,
     listens: Vec<Listen>,
     keepalive: Option<Duration>,
+    guard: Option<super::security::Guard>,
 ) {
     let mut house = tokio::time::interval(HOUSEKEEPING);
     house.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -41,6 +42,9 @@ pub(crate) async fn run(
                 let purged = store.purge_expired(now);
                 if purged > 0 {
                     tracing::info!(purged, "expired bindings removed");
+                }
+                if let Some(g) = &guard {
+                    g.sync(&store);
                 }
                 let version = store.users_version().ok();
                 if version != users_version {

@@ -7,6 +7,7 @@ mod keepalive;
 mod messages;
 mod register;
 mod routing;
+mod security;
 mod service;
 
 use std::io::Write as _;
@@ -132,15 +133,22 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     }
 
     let metrics = Arc::new(Metrics::default());
+    let guard = security::Guard::new(&config.security, &store);
     let metrics_task = if config.metrics.enabled {
         let listener = metrics::bind(config.metrics.listen)
             .await
             .map_err(|e| CliError(format!("metrics on {}: {e}", config.metrics.listen)))?;
         let addr: Option<SocketAddr> = listener.local_addr().ok();
         tracing::info!(addr = ?addr, "metrics at /metrics");
-        let (m, s, t) = (metrics.clone(), store.clone(), transport.clone());
+        let (m, s, t, g) = (
+            metrics.clone(),
+            store.clone(),
+            transport.clone(),
+            guard.clone(),
+        );
         Some(tokio::spawn(metrics::serve(listener, move || {
-            m.render(s.count(crate::cli::unix_now()), &t.stats())
+            let bans = g.as_ref().map_or(0, security::Guard::bans_issued);
+            m.render(s.count(crate::cli::unix_now()), &t.stats(), bans)
         })))
     } else {
         None
@@ -153,6 +161,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         transport.clone(),
         bound.clone(),
         keepalive,
+        guard.clone(),
     )));
 
     let driver = driver::Driver::new(
@@ -162,6 +171,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
         &bound,
         secret,
         metrics,
+        guard.clone(),
     );
     let outcome = driver.run(inbound).await;
 
@@ -174,6 +184,9 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     transport
         .shutdown(std::future::ready(()), Duration::from_secs(1))
         .await;
+    if let Some(g) = &guard {
+        g.sync(&store);
+    }
     if let Err(e) = store.flush() {
         tracing::error!(error = %e, "flushing the store at shutdown failed");
     }

@@ -35,7 +35,12 @@ impl Service {
             return;
         };
         if !self.is_trusted(source) {
-            match self.authenticate(request, &domain, HeaderName::Authorization) {
+            match self.authenticate(
+                request,
+                source.addr.ip(),
+                &domain,
+                HeaderName::Authorization,
+            ) {
                 AuthOutcome::Ok(user) if user == to_user => {}
                 AuthOutcome::Ok(_) => {
                     // RFC 3261 §10.3 step 3: this user may not register that address.

@@ -79,6 +79,7 @@ pub(crate) struct Service {
     pub(crate) draining: bool,
     pub(crate) tag_seed: u64,
     pub(crate) messages: super::messages::Mailbox,
+    pub(crate) guard: Option<super::security::Guard>,
 }
 
 /// A new request from the proxy core, with what the core found out about it.
@@ -200,7 +201,12 @@ impl Service {
                 .ok()
                 .and_then(|f| f.0.uri().user().map(str::to_owned))
                 .unwrap_or_default();
-            match self.authenticate(&request, &from_host, HeaderName::ProxyAuthorization) {
+            match self.authenticate(
+                &request,
+                source.addr.ip(),
+                &from_host,
+                HeaderName::ProxyAuthorization,
+            ) {
                 AuthOutcome::Ok(user) if user == from_user => {
                     consume_credentials(proxy, id, &from_host);
                     Identity::User
@@ -348,7 +354,7 @@ impl Service {
         }
     }
 
-    pub(super) fn is_trusted(&self, source: Peer) -> bool {
+    pub(crate) fn is_trusted(&self, source: Peer) -> bool {
         self.trusted.iter().any(|n| n.contains(source.addr.ip()))
     }
 

@@ -24,6 +24,8 @@ mod options;
 mod sqlite;
 
 pub use error::StoreError;
-pub use model::{Binding, Commit, LocationStore, MessageStore, StoredMessage, User, UserStore};
+pub use model::{
+    BanRecord, Binding, Commit, LocationStore, MessageStore, StoredMessage, User, UserStore,
+};
 pub use options::{StoreOptions, StoreStats};
 pub use sqlite::{DATABASE_FILE, SqliteStore};

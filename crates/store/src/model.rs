@@ -144,6 +144,19 @@ pub struct StoredMessage {
     pub expires_at: u64,
 }
 
+/// A ban of the server's abuse protection, as kept for restarts and for the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BanRecord {
+    /// What is banned: an address (`192.0.2.7`) or a user at an address (`alice@192.0.2.7`).
+    pub target: String,
+    /// Why (`rate-limit`, `scanner-user-agent`, `auth-failures`, ...).
+    pub reason: String,
+    /// Since when, Unix seconds.
+    pub since: u64,
+    /// Until when, Unix seconds.
+    pub until: u64,
+}
+
 /// Where messages wait for their recipient. Writes are durable like [`LocationStore`]'s: the
 /// [`Commit`] resolves once the change is on disk, so a `202 Accepted` can wait for it.
 pub trait MessageStore: Send + Sync + 'static {

@@ -21,7 +21,8 @@ use self::schema::{connect, db_error, migrate};
 use self::users::Users;
 use crate::options::{StoreOptions, StoreStats};
 use crate::{
-    Binding, Commit, LocationStore, MessageStore, StoreError, StoredMessage, User, UserStore,
+    BanRecord, Binding, Commit, LocationStore, MessageStore, StoreError, StoredMessage, User,
+    UserStore,
 };
 
 /// The name of the database file inside the store's directory.
@@ -351,6 +352,82 @@ impl SqliteStore {
     /// that a server can tell cheaply when to look for bindings of removed users.
     pub fn users_version(&self) -> Result<i64, StoreError> {
         self.users.version()
+    }
+
+    /// Replaces the saved bans by `bans` (the server saves its whole list now and then).
+    pub fn save_bans(&self, bans: &[BanRecord]) -> Result<(), StoreError> {
+        let mut conn = self.messages.lock();
+        let tx = conn.transaction().map_err(db_error)?;
+        tx.execute("DELETE FROM bans", []).map_err(db_error)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO bans (target, reason, since, until) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db_error)?;
+            for b in bans {
+                stmt.execute(rusqlite::params![
+                    b.target,
+                    b.reason,
+                    sql_time(b.since),
+                    sql_time(b.until)
+                ])
+                .map_err(db_error)?;
+            }
+        }
+        tx.commit().map_err(db_error)
+    }
+
+    /// The saved bans that last beyond `now`, soonest to end first.
+    pub fn bans(&self, now: u64) -> Result<Vec<BanRecord>, StoreError> {
+        let conn = self.messages.lock();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT target, reason, since, until FROM bans WHERE until > ?1 ORDER BY until",
+            )
+            .map_err(db_error)?;
+        stmt.query_map([sql_time(now)], |r| {
+            Ok(BanRecord {
+                target: r.get(0)?,
+                reason: r.get(1)?,
+                since: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                until: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(db_error)
+    }
+
+    /// Asks the running server to lift the ban of `target` (it looks every few seconds),
+    /// and forgets the saved ban at once.
+    pub fn request_ban_lift(&self, target: &str, now: u64) -> Result<(), StoreError> {
+        let conn = self.messages.lock();
+        conn.execute(
+            "INSERT OR REPLACE INTO ban_lifts (target, requested_at) VALUES (?1, ?2)",
+            rusqlite::params![target, sql_time(now)],
+        )
+        .map_err(db_error)?;
+        conn.execute("DELETE FROM bans WHERE target = ?1", [target])
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// The lifts asked for since the last call (they are removed).
+    pub fn take_ban_lifts(&self) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.messages.lock();
+        let tx = conn.transaction().map_err(db_error)?;
+        let targets = {
+            let mut stmt = tx
+                .prepare_cached("SELECT target FROM ban_lifts")
+                .map_err(db_error)?;
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+                .map_err(db_error)?
+        };
+        tx.execute("DELETE FROM ban_lifts", []).map_err(db_error)?;
+        tx.commit().map_err(db_error)?;
+        Ok(targets)
     }
 
     /// Queues a change for the writer; the commit resolves when it is on disk.

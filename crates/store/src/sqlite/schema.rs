@@ -71,6 +71,18 @@ const MIGRATIONS: &[&str] = &[
         removed_at INTEGER NOT NULL,
         PRIMARY KEY (domain, username)
     ) WITHOUT ROWID;",
+    // 4: the server's abuse bans (so they survive restarts and the command line can list
+    // them), and lifts the command line asks for.
+    "CREATE TABLE bans (
+        target TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        until INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE ban_lifts (
+        target TEXT PRIMARY KEY,
+        requested_at INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// The schema version this code writes.
