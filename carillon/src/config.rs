@@ -18,6 +18,8 @@ pub struct Config {
     pub server: ServerSection,
     /// Certificate and key for TLS and WSS listeners.
     pub tls: TlsSection,
+    /// WebSocket handshakes.
+    pub websocket: WebSocketSection,
     /// REGISTER handling.
     pub registrar: RegistrarSection,
     /// Digest authentication and trusted peers.
@@ -76,6 +78,18 @@ pub struct TlsSection {
     pub certificate: Option<PathBuf>,
     /// PEM private key for it.
     pub private_key: Option<PathBuf>,
+}
+
+/// `[websocket]`
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSocketSection {
+    /// Origins (`https://phone.example.com`) whose pages may open a SIP WebSocket; empty
+    /// accepts any. A browser always sends its page's Origin, so listing yours stops other
+    /// sites' pages from using the server through their visitors' browsers.
+    pub allowed_origins: Vec<String>,
+    /// Refuse handshakes without an Origin header (non-browser clients send none).
+    pub require_origin: bool,
 }
 
 /// `[registrar]`

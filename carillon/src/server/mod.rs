@@ -92,6 +92,13 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
 
     let mut tcfg = TransportConfig::default();
     tcfg.inbound_capacity = 8192;
+    let ws = &config.websocket;
+    if !ws.allowed_origins.is_empty() {
+        tcfg.ws_origins = sip_transport::OriginPolicy::allow(ws.allowed_origins.clone())
+            .require_origin(ws.require_origin);
+    } else if ws.require_origin {
+        tcfg.ws_origins = sip_transport::OriginPolicy::any().require_origin(true);
+    }
     let (transport, inbound) = TransportLayer::new(tcfg);
     let listens: Vec<Listen> = if config.server.listen.is_empty() {
         every_local_address(5060)
@@ -131,6 +138,12 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
             addr,
         });
     }
+
+    let reload = match (&tls, &config.tls.certificate, &config.tls.private_key) {
+        (Some(tls), Some(cert), Some(key)) => Some((tls.clone(), cert.clone(), key.clone())),
+        _ => None,
+    };
+    let reload_task = Some(tokio::spawn(reload_on_sighup(reload)));
 
     let metrics = Arc::new(Metrics::default());
     let guard = security::Guard::new(&config.security, &store);
@@ -175,7 +188,7 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     );
     let outcome = driver.run(inbound).await;
 
-    if let Some(t) = keepalive_task {
+    for t in [keepalive_task, reload_task].into_iter().flatten() {
         t.abort();
     }
     if let Some(t) = metrics_task {
@@ -192,4 +205,24 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     }
     tracing::info!("stopped");
     outcome
+}
+
+/// Reloads the TLS certificate and key from their files on every SIGHUP: renewed
+/// certificates without a restart. New handshakes use them; open connections keep theirs.
+/// Without TLS a SIGHUP is logged and ignored (it would otherwise end the process).
+async fn reload_on_sighup(tls: Option<(TlsServer, std::path::PathBuf, std::path::PathBuf)>) {
+    let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::warn!("cannot watch SIGHUP: TLS reload unavailable");
+        return;
+    };
+    while hup.recv().await.is_some() {
+        let Some((tls, cert, key)) = &tls else {
+            tracing::info!("SIGHUP: no TLS certificate to reload");
+            continue;
+        };
+        match tls.reload_pem_files(cert, key, TlsVersions::Tls12And13) {
+            Ok(()) => tracing::info!(certificate = %cert.display(), "TLS certificate reloaded"),
+            Err(e) => tracing::error!(error = %e, "TLS reload failed; the old certificate stays"),
+        }
+    }
 }
