@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# ----- Peers for the interop tests (crates/sip-ua/tests): SIPp, PJSIP (pjsua2-python) and the
-# Python `websockets` package. Installed only when missing. A test whose peer is missing fails
-# and names it, unless CARILLON_SKIP_INTEROP=1, which makes it print a loud SKIPPED line.
+# ----- Peers for the interop tests (crates/sip-ua/tests, carillon/tests): SIPp, baresip,
+# linphonec, PJSIP (pjsua2-python) and the Python `websockets` package. Installed only when
+# missing. A test whose peer is missing fails and names it, unless CARILLON_SKIP_INTEROP=1,
+# which makes it print a loud SKIPPED line.
 
 apt_updated=0
 apt_install() {
@@ -26,6 +27,14 @@ if [ "${CARILLON_SKIP_INTEROP:-}" != 1 ]; then
         echo "== installing SIPp (apt-get install sip-tester)"
         apt_install sip-tester
     fi
+    if ! command -v baresip >/dev/null 2>&1; then
+        echo "== installing baresip (apt-get install baresip-core)"
+        apt_install baresip-core
+    fi
+    if ! command -v linphonec >/dev/null 2>&1; then
+        echo "== installing linphonec (apt-get install linphone-cli)"
+        apt_install linphone-cli
+    fi
 
     venv=target/interop-venv
     if ! "$venv/bin/python" -c 'import pjsua2, websockets' >/dev/null 2>&1; then
@@ -43,7 +52,7 @@ if [ "${CARILLON_SKIP_INTEROP:-}" != 1 ]; then
     CARILLON_PYTHON="$(pwd)/$venv/bin/python"
     export CARILLON_PYTHON
 else
-    echo "!! CARILLON_SKIP_INTEROP=1: the interop tests (SIPp, PJSIP, WebSocket) will be SKIPPED"
+    echo "!! CARILLON_SKIP_INTEROP=1: the interop tests (SIPp, baresip, linphonec, PJSIP, WebSocket) will be SKIPPED"
 fi
 
 # ----- Build with the network (cargo may need the registry), then test without it. Every

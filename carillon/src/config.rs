@@ -121,10 +121,10 @@ impl Default for RegistrarSection {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthSection {
-    /// Digest algorithms offered, one challenge each, in this order: `MD5`, `SHA-256`.
-    /// MD5 comes first by default because many clients (SIPp, baresip, older phones) read
-    /// only the first challenge and fail on SHA-256; RFC 8760 clients pick the first they
-    /// support, so put `SHA-256` first when every client handles it.
+    /// Digest algorithms offered, one challenge each, in this order (`MD5`, `SHA-256`).
+    /// Only MD5 by default, like Kamailio: some clients fail when any other challenge is
+    /// present (baresip 1.0 gives up; SIPp reads only the first). Add `SHA-256` when every
+    /// client handles RFC 8760; clients that support it then use it (PJSIP does).
     pub algorithms: Vec<String>,
     /// How long a nonce stays valid, seconds; older ones get `stale=true`.
     pub nonce_lifetime: u64,
@@ -141,7 +141,7 @@ pub struct AuthSection {
 impl Default for AuthSection {
     fn default() -> Self {
         AuthSection {
-            algorithms: vec!["MD5".to_owned(), "SHA-256".to_owned()],
+            algorithms: vec!["MD5".to_owned()],
             nonce_lifetime: 300,
             check_digest_uri: false,
             trusted: Vec::new(),

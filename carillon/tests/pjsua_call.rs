@@ -1,6 +1,6 @@
 //! PJSIP (pjsua2) phones through the server: bob registers with SHA-256 digest, alice with
-//! MD5 (the server's default challenges offer MD5 then SHA-256; PJSIP given the password picks
-//! SHA-256, alice's PJSIP holds only an MD5 HA1), alice calls bob, bob answers, audio flows directly between the two phones, alice
+//! MD5 (the server offers MD5 then SHA-256; PJSIP given the password picks SHA-256, alice's
+//! PJSIP holds only an MD5 HA1), alice calls bob, bob answers, audio flows directly between the two phones, alice
 //! hangs up. Over UDP, TCP and TLS (the server's certificate verified by the phones).
 
 mod common;
@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use common::{Pki, Proc, Server, TempDir, free_port, python, workspace};
 
 const LIMIT: Duration = Duration::from_secs(60);
+
+/// Both digest algorithms offered (only MD5 by default).
+const BOTH: &str = "[auth]\nalgorithms = [\"MD5\", \"SHA-256\"]\n";
 
 fn phone(
     py: &std::path::Path,
@@ -91,7 +94,7 @@ fn call(transport: &str) {
         std::fs::write(
             &config,
             format!(
-                "[tls]\ncertificate = \"{}\"\nprivate_key = \"{}\"\n",
+                "{BOTH}[tls]\ncertificate = \"{}\"\nprivate_key = \"{}\"\n",
                 pki.cert.display(),
                 pki.key.display()
             ),
@@ -110,7 +113,9 @@ fn call(transport: &str) {
         common::wait_listening(false, tls_port, common::READY, &mut server.proc);
         (server, format!("127.0.0.1:{tls_port}"), Some(pki.ca))
     } else {
-        let server = Server::start(dir.path());
+        let config = dir.path().join("carillon.toml");
+        std::fs::write(&config, BOTH).expect("config");
+        let server = Server::start_with(dir.path(), &["--config", config.to_str().expect("path")]);
         let target = format!("127.0.0.1:{}", server.port);
         (server, target, None)
     };

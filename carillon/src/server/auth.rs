@@ -50,15 +50,15 @@ impl Service {
                 Metrics::inc(&self.metrics.auth_failures);
                 continue;
             }
-            let store = &self.store;
-            let verdict = self
-                .auth
-                .verify(unix, &method, &ruri, &creds, realm, |user, alg| {
-                    store.user(user, realm).ok().flatten().map(|u| match alg {
-                        Algorithm::Md5 => u.ha1_md5,
-                        _ => u.ha1_sha256,
-                    })
-                });
+            let mut verdict = self.verify(unix, &method, &ruri, &creds, realm);
+            if let Verdict::Rejected(why) = &verdict
+                && why.is_credential_failure()
+                && self.store.refresh_users().unwrap_or(false)
+            {
+                // The password may have changed a moment ago in another process: check
+                // once more against the fresh users before calling it a failure.
+                verdict = self.verify(unix, &method, &ruri, &creds, realm);
+            }
             match verdict {
                 Verdict::Authenticated {
                     username,
@@ -85,6 +85,24 @@ impl Service {
         }
         let _ = tried;
         AuthOutcome::Challenge { stale }
+    }
+
+    fn verify(
+        &mut self,
+        unix: u64,
+        method: &str,
+        ruri: &str,
+        creds: &Credentials<'_>,
+        realm: &str,
+    ) -> Verdict {
+        let store = &self.store;
+        self.auth
+            .verify(unix, method, ruri, creds, realm, |user, alg| {
+                store.user(user, realm).ok().flatten().map(|u| match alg {
+                    Algorithm::Md5 => u.ha1_md5,
+                    _ => u.ha1_sha256,
+                })
+            })
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -122,16 +122,13 @@ impl Service {
         if stateless {
             // An ACK for a 2xx goes end to end along the route we record-routed; a stray ACK
             // (not routed here, matching no transaction) is dropped.
-            match self
-                .next_hop_peer(next_hop.as_ref())
-                .filter(|_| routed_here)
-            {
-                Some(peer) => {
-                    if let Err(e) = proxy.forward(now, id, ForwardPlan::by_route(&request, peer)) {
-                        tracing::debug!(error = %e, "ACK not forwarded");
-                    }
+            let hop = next_hop.as_ref().filter(|_| routed_here);
+            match hop.map(|h| (h, self.onward(&request, h))) {
+                Some((hop, Ok((target, peer)))) => {
+                    let hop = hop.uri.clone();
+                    self.forward_to(proxy, now, id, &request, target, &hop, peer, true, false);
                 }
-                None => {
+                _ => {
                     let _ = proxy.discard(id);
                 }
             }
@@ -358,19 +355,41 @@ impl Service {
         self.trusted.iter().any(|n| n.contains(source.addr.ip()))
     }
 
-    /// Where the request's own routing information leads: the top Route, or the
-    /// Request-URI; a Request-URI that is a registered contact goes where that registration
-    /// came from (the phone may be behind NAT, or reachable only on its connection).
-    fn next_hop_peer(&self, next_hop: Option<&NextHop>) -> Option<Peer> {
-        let hop = next_hop?;
-        if !hop.from_route {
-            if let Ok(uri) = Uri::parse(&hop.uri) {
-                if let Some(peer) = self.contact_destination(&uri) {
-                    return Some(peer);
-                }
+    /// Where a routed request goes next: the target (its Request-URI, or for one of our
+    /// GRUUs the contact of the binding it names, RFC 5627 §8.4.1) and the peer when known.
+    /// A Request-URI that is a registered contact goes where that registration came from
+    /// (the phone may be behind NAT, or reachable only on its connection). `Err` is the
+    /// status to answer: 480 for a GRUU whose instance is not registered.
+    fn onward(&self, request: &Request, hop: &NextHop) -> Result<(String, Option<Peer>), u16> {
+        let ruri = String::from_utf8_lossy(request.uri_raw()).into_owned();
+        if hop.from_route {
+            return Ok((ruri, hop.peer));
+        }
+        if let Ok(uri) = Uri::parse(&hop.uri) {
+            if uri.params().get("gr").is_some() && self.domains.serves(&routing::uri_host(&uri)) {
+                return match self.gruu_binding(&uri) {
+                    Some(b) => Ok((
+                        b.uri.clone(),
+                        routing::binding_destination(&b, &self.transport),
+                    )),
+                    None => Err(480),
+                };
+            }
+            if let Some(peer) = self.contact_destination(&uri) {
+                return Ok((ruri, Some(peer)));
             }
         }
-        hop.peer
+        Ok((ruri, hop.peer))
+    }
+
+    /// The live binding a GRUU of ours names: its address of record's binding with its
+    /// instance.
+    fn gruu_binding(&self, uri: &Uri<'_>) -> Option<Binding> {
+        let gruu = sip_registrar::resolve_gruu(&self.registrar, uri)?;
+        self.store
+            .lookup(&gruu.aor, crate::cli::unix_now())
+            .into_iter()
+            .find(|b| b.instance_id.as_deref() == Some(gruu.instance.as_str()))
     }
 
     /// In-dialog requests and requests with a Route left: onward along their route.
@@ -386,11 +405,14 @@ impl Service {
             self.answer(proxy, now, id, request, 404);
             return;
         };
-        let peer = self.next_hop_peer(Some(hop));
-        let target = String::from_utf8_lossy(request.uri_raw()).into_owned();
-        self.forward_to(
-            proxy, now, id, request, target, &hop.uri, peer, false, false,
-        );
+        match self.onward(request, hop) {
+            Ok((target, peer)) => {
+                self.forward_to(
+                    proxy, now, id, request, target, &hop.uri, peer, false, false,
+                );
+            }
+            Err(status) => self.answer(proxy, now, id, request, status),
+        }
     }
 
     /// The registration source of a contact URI: phones register their Contact under the
@@ -422,6 +444,17 @@ impl Service {
         ruri: &Uri<'_>,
         domain: &str,
     ) {
+        if ruri.params().get("gr").is_some() {
+            // A GRUU reaches one instance only (RFC 5627 §8.4.1).
+            let target = self
+                .gruu_binding(ruri)
+                .and_then(|b| binding_target(&b, &self.transport));
+            match target {
+                Some(t) => self.forward(proxy, now, id, request, vec![vec![t]]),
+                None => self.answer(proxy, now, id, request, 480),
+            }
+            return;
+        }
         let Some(user) = ruri.user_unescaped() else {
             self.answer(proxy, now, id, request, 404);
             return;

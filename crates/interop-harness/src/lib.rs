@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::Write;
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -52,6 +52,22 @@ pub fn sipp(test: &str) -> Option<PathBuf> {
             test,
             "`sipp` is not on PATH: install it with `apt-get install -y sip-tester`",
         );
+    }
+    found
+}
+
+/// The program `name` on PATH, or `None` (after a loud SKIPPED line) when interop tests are
+/// skipped. Panics naming the Debian `package` that provides it when it is missing.
+pub fn program(test: &str, name: &str, package: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        let what =
+            format!("`{name}` is not on PATH: install it with `apt-get install -y {package}`");
+        missing(test, &what);
     }
     found
 }
@@ -108,6 +124,33 @@ pub fn free_port() -> u16 {
         }
     }
     panic!("no free port found on 127.0.0.1");
+}
+
+/// An even port free for UDP on 127.0.0.1 whose successor is free too (media: RTP on the
+/// even port, RTCP on the next), neither handed out before by this or [`free_port`].
+pub fn free_rtp_port() -> u16 {
+    // Held until the search ends, so the system offers a different port each time.
+    let mut held = Vec::new();
+    for _ in 0..200 {
+        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP port");
+        let port = sock.local_addr().expect("local address").port();
+        held.push(sock);
+        if port % 2 != 0 || port == u16::MAX - 1 {
+            continue;
+        }
+        let Ok(next) = UdpSocket::bind(("127.0.0.1", port + 1)) else {
+            continue;
+        };
+        held.push(next);
+        let mut seen = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = seen.get_or_insert_with(HashSet::new);
+        if !seen.contains(&port) && !seen.contains(&(port + 1)) {
+            seen.insert(port);
+            seen.insert(port + 1);
+            return port;
+        }
+    }
+    panic!("no free pair of UDP ports found on 127.0.0.1");
 }
 
 /// Whether something listens on 127.0.0.1:`port` (TCP in LISTEN state, or a bound UDP socket),
@@ -195,11 +238,23 @@ pub struct Proc {
 
 impl Proc {
     /// Starts `cmd` (with `dir` as working folder and the place for its output).
-    pub fn spawn(name: &str, mut cmd: Command, dir: &Path) -> Proc {
+    pub fn spawn(name: &str, cmd: Command, dir: &Path) -> Proc {
+        Proc::start(name, cmd, dir, Stdio::null())
+    }
+
+    /// Like [`Proc::spawn`], with a pipe to the program's standard input (for programs that
+    /// take commands there, like `linphonec`). Closing the pipe is an end of file.
+    pub fn spawn_with_stdin(name: &str, cmd: Command, dir: &Path) -> (Proc, ChildStdin) {
+        let mut proc = Proc::start(name, cmd, dir, Stdio::piped());
+        let stdin = proc.child.stdin.take().expect("piped stdin");
+        (proc, stdin)
+    }
+
+    fn start(name: &str, mut cmd: Command, dir: &Path, stdin: Stdio) -> Proc {
         let out = dir.join(format!("{name}.stdout"));
         let err = dir.join(format!("{name}.stderr"));
         cmd.current_dir(dir)
-            .stdin(Stdio::null())
+            .stdin(stdin)
             .stdout(File::create(&out).expect("stdout file"))
             .stderr(File::create(&err).expect("stderr file"));
         let child = cmd

@@ -348,6 +348,13 @@ impl UserStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Looks for user changes made by other processes now, instead of at the next refresh
+    /// interval; returns whether there were any. For a failed password check: the user may
+    /// have just been given a new password from the command line.
+    pub fn refresh_users(&self) -> Result<bool, StoreError> {
+        self.users.refresh_now()
+    }
+
     /// A number that changes whenever the users change (in this process or another), so
     /// that a server can tell cheaply when to look for bindings of removed users.
     pub fn users_version(&self) -> Result<i64, StoreError> {

@@ -87,6 +87,14 @@ impl Users {
             .cloned()
     }
 
+    /// Checks for changes now, whatever the interval; returns whether the users changed.
+    pub(crate) fn refresh_now(&self) -> Result<bool, StoreError> {
+        let before = self.cache.read().users_version;
+        let mut conn = self.conn.lock();
+        self.refresh(&mut conn)?;
+        Ok(self.cache.read().users_version != before)
+    }
+
     /// The users table's version counter as last seen (after a refresh if one is due):
     /// it changes whenever a user is added, changed or removed, by any process.
     pub(crate) fn version(&self) -> Result<i64, StoreError> {
