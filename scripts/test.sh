@@ -37,8 +37,8 @@ if [ "${CARILLON_SKIP_INTEROP:-}" != 1 ]; then
     fi
 
     venv=target/interop-venv
-    if ! "$venv/bin/python" -c 'import pjsua2, websockets' >/dev/null 2>&1; then
-        echo "== creating $venv with pjsua2-python and websockets (pip)"
+    if ! "$venv/bin/python" -c 'import pjsua2, websockets, sipvicious' >/dev/null 2>&1; then
+        echo "== creating $venv with pjsua2-python, websockets and sipvicious (pip)"
         rm -rf "$venv"
         mkdir -p target
         if ! python3 -m venv "$venv" >/dev/null 2>&1; then
@@ -47,7 +47,7 @@ if [ "${CARILLON_SKIP_INTEROP:-}" != 1 ]; then
             apt_install python3 python3-venv
             python3 -m venv "$venv"
         fi
-        "$venv/bin/pip" install -q --disable-pip-version-check pjsua2-python websockets
+        "$venv/bin/pip" install -q --disable-pip-version-check pjsua2-python websockets sipvicious
     fi
     CARILLON_PYTHON="$(pwd)/$venv/bin/python"
     export CARILLON_PYTHON

@@ -257,8 +257,9 @@ pub struct SecuritySection {
     /// User-Agent substrings (any case) that ban a source at once: scanners.
     pub blocked_user_agents: Vec<String>,
     /// New INVITEs get 503 (Retry-After) when this many messages wait to be processed;
-    /// other new requests at twice as many; requests inside dialogs and responses are never
-    /// refused. 0 turns overload control off.
+    /// other new requests at twice as many; at four times as many new requests are dropped
+    /// unanswered. Requests inside dialogs and responses are never refused. 0 turns
+    /// overload control off.
     pub overload_queue: usize,
 }
 

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub requests_dropped: AtomicU64,
     /// New requests refused with 503 for overload.
     pub overload_rejections: AtomicU64,
+    /// New requests dropped unanswered for overload (far behind).
+    pub overload_drops: AtomicU64,
     /// MESSAGEs kept for unregistered users (each durable before its 202).
     pub messages_stored: AtomicU64,
     /// Kept MESSAGEs delivered (2xx from the recipient).
@@ -106,6 +108,12 @@ impl Metrics {
             "counter",
             "New requests answered 503 because the server was overloaded.",
             load(&self.overload_rejections),
+        );
+        metric(
+            "carillon_overload_drops_total",
+            "counter",
+            "New requests dropped unanswered because the server was far behind.",
+            load(&self.overload_drops),
         );
         metric(
             "carillon_messages_stored_total",

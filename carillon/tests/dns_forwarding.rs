@@ -29,8 +29,10 @@ fn start_dns(zone: HashMap<(String, RecordType), RData>) -> u16 {
     std::thread::spawn(move || {
         let mut buf = [0u8; 2048];
         loop {
-            let Ok((n, peer)) = sock.recv_from(&mut buf) else {
-                return;
+            let (n, peer) = match sock.recv_from(&mut buf) {
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return,
             };
             let Ok(q) = Message::from_vec(&buf[..n]) else {
                 continue;

@@ -37,6 +37,7 @@ pub(crate) struct Driver {
     failed_tx: mpsc::UnboundedSender<TransactionKey>,
     failed: mpsc::UnboundedReceiver<TransactionKey>,
     overload_queue: usize,
+    admitted: u32,
 }
 
 impl Driver {
@@ -134,6 +135,7 @@ impl Driver {
             failed_tx,
             failed,
             overload_queue: config.security.overload_queue,
+            admitted: 0,
         }
     }
 
@@ -215,10 +217,17 @@ impl Driver {
             {
                 return;
             }
-            if security::shed(req, queued, self.overload_queue) {
-                Metrics::inc(&self.service.metrics.overload_rejections);
-                self.refuse_overloaded(&msg, req).await;
-                return;
+            match security::shed(req, queued, self.overload_queue, &mut self.admitted) {
+                security::Shed::Keep => {}
+                security::Shed::Refuse => {
+                    Metrics::inc(&self.service.metrics.overload_rejections);
+                    self.refuse_overloaded(&msg, req).await;
+                    return;
+                }
+                security::Shed::Drop => {
+                    Metrics::inc(&self.service.metrics.overload_drops);
+                    return;
+                }
             }
         }
         let source = msg.source;

@@ -164,21 +164,50 @@ fn reason_named(name: &str) -> Option<BanReason> {
     BanReason::ALL.into_iter().find(|r| r.as_str() == name)
 }
 
-/// Overload control: whether a request must be refused with 503 because `queued` messages
-/// wait. New INVITEs go first (at `limit`), other new requests at twice that; requests in a
-/// dialog, ACK, BYE and CANCEL always pass, since they finish work already accepted.
-pub(crate) fn shed(request: &Request, queued: usize, limit: usize) -> bool {
+/// What overload control does with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shed {
+    /// Process it.
+    Keep,
+    /// Answer 503 with Retry-After, statelessly.
+    Refuse,
+    /// Drop it without an answer: so far behind that even a 503 costs too much. UDP clients
+    /// retransmit, and get their 503 or their answer once the queue has drained.
+    Drop,
+}
+
+/// Overload control, by how many messages wait (`queued`): new INVITEs are refused from
+/// `limit` on, other new requests from twice that, and new requests are dropped unanswered
+/// from four times that, except one in [`ADMIT_EVERY`] (`admit` counts them). Requests in a
+/// dialog, ACK, BYE and CANCEL always pass: they finish work already accepted.
+pub(crate) fn shed(request: &Request, queued: usize, limit: usize, admit: &mut u32) -> Shed {
     if limit == 0 || queued < limit {
-        return false;
+        return Shed::Keep;
     }
     if matches!(request.method(), Method::Ack | Method::Bye | Method::Cancel) {
-        return false;
+        return Shed::Keep;
     }
     if request.to().is_ok_and(|t| t.tag().is_some()) {
-        return false;
+        return Shed::Keep;
     }
-    *request.method() == Method::Invite || queued >= limit.saturating_mul(2)
+    // One new request in ADMIT_EVERY is processed whatever the queue: far beyond capacity
+    // the queue never drains below the limit, and without this no new call would ever be
+    // served (congestion collapse); with it, the server keeps serving a share.
+    *admit = admit.wrapping_add(1);
+    if *admit % ADMIT_EVERY == 0 {
+        return Shed::Keep;
+    }
+    if queued >= limit.saturating_mul(4) {
+        Shed::Drop
+    } else if *request.method() == Method::Invite || queued >= limit.saturating_mul(2) {
+        Shed::Refuse
+    } else {
+        Shed::Keep
+    }
 }
+
+/// Under overload, one new request in this many is processed anyway.
+const ADMIT_EVERY: u32 = 8;
 
 /// How long a client should wait after a 503 for overload.
 pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(5);

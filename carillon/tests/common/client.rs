@@ -494,6 +494,8 @@ impl Ua {
                             Err(e) => eprintln!("unparsable datagram ({e}) ignored"),
                         },
                         Err(e) if is_timeout(&e) => return None,
+                        // A signal to the test process (a child exiting) interrupts the wait.
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(e) => panic!("UDP receive: {e}"),
                     }
                     let left = end.checked_duration_since(Instant::now())?;
@@ -534,6 +536,7 @@ impl Ua {
                         Ok(0) => *closed = true,
                         Ok(n) => buf.extend_from_slice(&chunk[..n]),
                         Err(e) if is_timeout(&e) => return None,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                         Err(_) => *closed = true,
                     }
                 }
