@@ -364,7 +364,11 @@ impl SqliteStore {
     /// Replaces the saved bans by `bans` (the server saves its whole list now and then).
     pub fn save_bans(&self, bans: &[BanRecord]) -> Result<(), StoreError> {
         let mut conn = self.messages.lock();
-        let tx = conn.transaction().map_err(db_error)?;
+        // Immediate: wait (busy timeout) for the write lock instead of failing when a deferred
+        // read transaction would have to be upgraded while another process writes.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_error)?;
         tx.execute("DELETE FROM bans", []).map_err(db_error)?;
         {
             let mut stmt = tx
@@ -423,7 +427,11 @@ impl SqliteStore {
     /// The lifts asked for since the last call (they are removed).
     pub fn take_ban_lifts(&self) -> Result<Vec<String>, StoreError> {
         let mut conn = self.messages.lock();
-        let tx = conn.transaction().map_err(db_error)?;
+        // Immediate: wait (busy timeout) for the write lock instead of failing when a deferred
+        // read transaction would have to be upgraded while another process writes.
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(db_error)?;
         let targets = {
             let mut stmt = tx
                 .prepare_cached("SELECT target FROM ban_lifts")
