@@ -15,6 +15,9 @@ use super::routing;
 use super::service::{Completion, CompletionKind, Service};
 use crate::metrics::Metrics;
 
+/// Addresses of record waiting to be written beyond which new registrations get 503.
+const MAX_STORE_BACKLOG: usize = 20_000;
+
 impl Service {
     pub(super) fn register(
         &mut self,
@@ -92,6 +95,16 @@ impl Service {
                     &current,
                     unix,
                 ));
+                self.send(proxy, now, id, r);
+            }
+            Decision::Update { .. } if self.store.backlog() >= MAX_STORE_BACKLOG => {
+                // The disk is behind: refuse instead of queueing without bound.
+                Metrics::inc(&self.metrics.overload_rejections);
+                let mut r = self.response(request, 503);
+                r.headers_mut().push(
+                    HeaderName::RetryAfter,
+                    super::security::RETRY_AFTER.as_secs().to_string(),
+                );
                 self.send(proxy, now, id, r);
             }
             Decision::Update { bindings } => {

@@ -348,6 +348,13 @@ impl UserStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// How many addresses of record have a change not yet on disk: the writer's backlog. A
+    /// server refuses new registrations (503) when it grows past a bound, rather than let
+    /// memory grow while the disk is slow.
+    pub fn backlog(&self) -> usize {
+        self.shared.index.read().pending.len()
+    }
+
     /// Looks for user changes made by other processes now, instead of at the next refresh
     /// interval; returns whether there were any. For a failed password check: the user may
     /// have just been given a new password from the command line.
