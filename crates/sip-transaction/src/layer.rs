@@ -157,8 +157,16 @@ impl std::fmt::Debug for TransactionLayer {
 }
 
 impl TransactionLayer {
-    /// An empty layer.
-    pub fn new(config: Config) -> Self {
+    /// An empty layer. A `t1`, `t2` or `t4` below one millisecond is raised to one
+    /// millisecond: a zero interval would re-arm a retransmission timer at the instant it
+    /// fires, and `handle_timeout` would never return.
+    pub fn new(mut config: Config) -> Self {
+        let floor = std::time::Duration::from_millis(1);
+        for t in [&mut config.t1, &mut config.t2, &mut config.t4] {
+            if *t < floor {
+                *t = floor;
+            }
+        }
         TransactionLayer {
             config,
             clients: Arena::new(),

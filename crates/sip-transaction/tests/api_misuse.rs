@@ -95,3 +95,26 @@ fn peer_faults_are_reported_and_change_nothing() {
     assert!(sim.uas.is_empty());
     assert!(sim.uas.poll_output().is_none());
 }
+
+#[test]
+fn zero_timer_intervals_are_raised_so_timeouts_terminate() {
+    use std::time::Duration;
+    let mut cfg = sip_transaction::Config::default();
+    cfg.t1 = Duration::ZERO;
+    cfg.t2 = Duration::ZERO;
+    cfg.t4 = Duration::ZERO;
+    let mut layer = sip_transaction::TransactionLayer::new(cfg);
+    assert_eq!(layer.config().t1, Duration::from_millis(1));
+    let mut sim = Sim::udp();
+    let start = sim.now();
+    let bob = sim.uas_peer();
+    let req = sim.request(Method::Options, "z9hG4bK-zero", 1);
+    layer.start_client(start, req, bob).expect("start");
+    // With a zero T1 this call would never return: every retransmission re-armed at once.
+    layer.handle_timeout(start + Duration::from_secs(1));
+    while layer.poll_output().is_some() {}
+    assert!(
+        layer.is_empty(),
+        "Timer F (64 ms here) did not end the transaction"
+    );
+}
