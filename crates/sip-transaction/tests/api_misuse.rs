@@ -105,7 +105,7 @@ fn zero_timer_intervals_are_raised_so_timeouts_terminate() {
     cfg.t4 = Duration::ZERO;
     let mut layer = sip_transaction::TransactionLayer::new(cfg);
     assert_eq!(layer.config().t1, Duration::from_millis(1));
-    let mut sim = Sim::udp();
+    let sim = Sim::udp();
     let start = sim.now();
     let bob = sim.uas_peer();
     let req = sim.request(Method::Options, "z9hG4bK-zero", 1);
