@@ -97,6 +97,8 @@ fn peer_faults_are_reported_and_change_nothing() {
 }
 
 #[test]
+// `Config` is non-exhaustive: outside the crate it is built from its default.
+#[allow(clippy::field_reassign_with_default)]
 fn zero_timer_intervals_are_raised_so_timeouts_terminate() {
     use std::time::Duration;
     let mut cfg = sip_transaction::Config::default();
