@@ -145,12 +145,7 @@ pub fn user_import(s: &Settings, file: &Path) -> Result<(), CliError> {
         users.push(make_user(username, domain, password));
     }
     let store = open_store(s)?;
-    let mut added = 0;
-    for u in &users {
-        if store.put_user(u).map_err(CliError::from)? {
-            added += 1;
-        }
-    }
+    let added = store.put_users(&users).map_err(CliError::from)?;
     println!("{added} added, {} updated", users.len() - added);
     Ok(())
 }

@@ -348,6 +348,11 @@ impl UserStore for SqliteStore {
 }
 
 impl SqliteStore {
+    /// Adds or updates many users in one transaction; returns how many were new.
+    pub fn put_users(&self, users: &[User]) -> Result<usize, StoreError> {
+        self.users.put_many(users)
+    }
+
     /// How many addresses of record have a change not yet on disk: the writer's backlog. A
     /// server refuses new registrations (503) when it grows past a bound, rather than let
     /// memory grow while the disk is slow.

@@ -187,63 +187,40 @@ impl Users {
     }
 
     pub(crate) fn put(&self, user: &User) -> Result<bool, StoreError> {
-        let domain = user.domain.to_lowercase();
+        Ok(self.put_many(std::slice::from_ref(user))? == 1)
+    }
+
+    /// Adds or updates `users` in one transaction (one fsync for an import of thousands);
+    /// returns how many were new.
+    pub(crate) fn put_many(&self, users: &[User]) -> Result<usize, StoreError> {
         let mut conn = self.conn.lock();
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db_error)?;
-        let existing: Option<i64> = tx
-            .query_row(
-                "SELECT created_at FROM users WHERE domain = ?1 AND username = ?2",
-                params![domain, user.username],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(db_error)?;
-        let mut stored = User {
-            domain,
-            ..user.clone()
-        };
-        match existing {
-            Some(created_at) => {
-                // A password change keeps the date the user was added.
-                stored.created_at = u64::try_from(created_at).unwrap_or(0);
-                tx.execute(
-                    "UPDATE users SET ha1_md5 = ?3, ha1_sha256 = ?4 \
-                     WHERE domain = ?1 AND username = ?2",
-                    params![
-                        stored.domain,
-                        stored.username,
-                        stored.ha1_md5,
-                        stored.ha1_sha256
-                    ],
-                )
-                .map_err(db_error)?;
-            }
-            None => {
-                tx.execute(
-                    &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
-                    params![
-                        stored.username,
-                        stored.domain,
-                        stored.ha1_md5,
-                        stored.ha1_sha256,
-                        sql_time(stored.created_at)
-                    ],
-                )
-                .map_err(db_error)?;
-            }
+        let mut stored_all = Vec::with_capacity(users.len());
+        let mut added = 0;
+        for user in users {
+            let (stored, new) = put_in(&tx, user)?;
+            added += usize::from(new);
+            stored_all.push(stored);
         }
         let users_version = read_users_version(&tx)?;
         tx.commit().map_err(db_error)?;
-        self.note_own_write(users_version, |cache| {
+        let mut cache = self.cache.write();
+        for stored in stored_all {
             cache
                 .by_domain
                 .entry(stored.domain.clone())
                 .or_default()
                 .insert(stored.username.clone(), stored);
-        });
-        Ok(existing.is_none())
+        }
+        // One write bumps the version once: then the cache is current. Several bump it
+        // several times, and another process may have written in between, so the cached
+        // version stays behind and the next check reloads everything.
+        if users.len() == 1 && cache.users_version.checked_add(1) == Some(users_version) {
+            cache.users_version = users_version;
+        }
+        Ok(added)
     }
 
     pub(crate) fn remove(&self, username: &str, domain: &str) -> Result<bool, StoreError> {
@@ -332,6 +309,58 @@ impl Users {
             .map_err(db_error)?;
         Ok(domains)
     }
+}
+
+/// Inserts or updates one user inside `tx`; returns what is stored and whether it is new.
+fn put_in(tx: &rusqlite::Transaction<'_>, user: &User) -> Result<(User, bool), StoreError> {
+    let domain = user.domain.to_lowercase();
+    let existing: Option<i64> = tx
+        .query_row(
+            "SELECT created_at FROM users WHERE domain = ?1 AND username = ?2",
+            params![domain, user.username],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(db_error)?;
+    let mut stored = User {
+        domain,
+        ..user.clone()
+    };
+    match existing {
+        Some(created_at) => {
+            // A password change keeps the date the user was added.
+            stored.created_at = u64::try_from(created_at).unwrap_or(0);
+            tx.prepare_cached(
+                "UPDATE users SET ha1_md5 = ?3, ha1_sha256 = ?4 \
+                 WHERE domain = ?1 AND username = ?2",
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    stored.domain,
+                    stored.username,
+                    stored.ha1_md5,
+                    stored.ha1_sha256
+                ])
+            })
+            .map_err(db_error)?;
+        }
+        None => {
+            tx.prepare_cached(&format!(
+                "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+            ))
+            .and_then(|mut stmt| {
+                stmt.execute(params![
+                    stored.username,
+                    stored.domain,
+                    stored.ha1_md5,
+                    stored.ha1_sha256,
+                    sql_time(stored.created_at)
+                ])
+            })
+            .map_err(db_error)?;
+        }
+    }
+    Ok((stored, existing.is_none()))
 }
 
 fn read_users_version(conn: &Connection) -> Result<i64, StoreError> {
