@@ -52,6 +52,7 @@ MIN_ACHIEVED_PCT=${BENCH_MIN_ACHIEVED_PCT:-95} # completions/s measured vs. targ
 CALL_HOLD_MS=${BENCH_CALL_HOLD_MS:-100}        # pause between ACK and BYE
 MEM_BINDINGS=${BENCH_MEM_BINDINGS:-$d_memn}
 MEM_RATE=${BENCH_MEM_RATE:-2000}
+MEM_SETTLE=${BENCH_MEM_SETTLE:-35}              # seconds between the last REGISTER and the measurement
 CARILLON_PORT=5060
 KAM_PORT=5070
 start_rate() {
@@ -525,7 +526,10 @@ EOF
         (cd "$dir/sipp" && sipp -sf "$scen/reg_noauth.xml" -inf "$work/memusers/users.csv" \
             "${sipp_common[@]}" -p 6300 -r "$MEM_RATE" -m "$n" -l 20000 -recv_timeout 10000 \
             -trace_stat -fd 5 -stf stat.csv "127.0.0.1:$server_port" >sipp.out 2>&1 || true)
-        sleep 2
+        # Measure the bindings, not the transactions still absorbing retransmissions:
+        # Carillon keeps a non-INVITE server transaction 64*T1 = 32 s (RFC 3261 Timer J),
+        # Kamailio's tm a few seconds; wait until both are gone.
+        sleep "$MEM_SETTLE"
         ok=$(col "$dir/sipp/stat.csv" 'SuccessfulCall(C)')
         failed=$(col "$dir/sipp/stat.csv" 'FailedCall(C)')
         after=$(server_pss)
