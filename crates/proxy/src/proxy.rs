@@ -2,7 +2,11 @@
 //! and one door out.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
+
+/// Maps keyed by transaction handles: foldhash (randomly seeded) instead of SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
@@ -98,12 +102,12 @@ impl Proxy {
             tl: TransactionLayer::new(tconfig),
             config,
             entries: Arena::new(),
-            by_server: HashMap::new(),
-            by_client: HashMap::new(),
-            cancels: HashSet::new(),
-            originated: HashMap::new(),
+            by_server: HashMap::default(),
+            by_client: HashMap::default(),
+            cancels: HashSet::default(),
+            originated: HashMap::default(),
             next_origin: 0,
-            key_local: HashMap::new(),
+            key_local: HashMap::default(),
             timers: BinaryHeap::new(),
             out: VecDeque::new(),
             rng: seed,
