@@ -1,12 +1,12 @@
 //! The in-memory copy of the bindings that every read is served from.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use parking_lot::RwLock;
 
+use super::packed::Packed;
 use crate::options::StoreStats;
 use crate::{Binding, StoreError};
 
@@ -15,7 +15,8 @@ pub(crate) enum Change {
     /// The new bindings of `aor` (empty: remove it).
     Replace {
         aor: String,
-        bindings: Arc<[Binding]>,
+        /// Sorted; memory holds them packed, this copy is for the writer only.
+        bindings: Vec<Binding>,
         /// Order of this change among all changes of the store (see [`Index::pending`]).
         seq: u64,
         reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
@@ -44,7 +45,8 @@ pub(crate) enum Change {
 /// the same lock: the writer then applies changes of one address of record in the order
 /// readers saw them.
 pub(crate) struct Index {
-    pub(crate) by_aor: HashMap<String, Arc<[Binding]>>,
+    /// Found by the address of record's bytes (`by_aor.get(aor.as_bytes())`).
+    pub(crate) by_aor: HashSet<Packed>,
     /// For each address of record with a change not yet committed, the `seq` of its latest
     /// change. When a transaction fails, the writer restores from disk only the addresses
     /// whose latest change was in that transaction (a later change will still be written).
@@ -63,10 +65,7 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn new(
-        by_aor: HashMap<String, Arc<[Binding]>>,
-        sender: mpsc::Sender<Change>,
-    ) -> Self {
+    pub(crate) fn new(by_aor: HashSet<Packed>, sender: mpsc::Sender<Change>) -> Self {
         Shared {
             index: RwLock::new(Index {
                 by_aor,

@@ -1,12 +1,13 @@
 //! The SQLite backend: one file, bindings served from memory, written by one thread.
 
 mod index;
+mod packed;
 mod rows;
 mod schema;
 mod users;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -15,6 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use parking_lot::Mutex;
 
 use self::index::{Change, Shared, sort_bindings};
+use self::packed::Packed;
 use self::rows::{BINDING_COLUMNS, binding_from_row, sql_time};
 use self::rows::{MESSAGE_COLUMNS, message_from_row};
 use self::schema::{connect, db_error, migrate};
@@ -189,9 +191,7 @@ impl Drop for SqliteStore {
     }
 }
 
-fn load_bindings(
-    conn: &rusqlite::Connection,
-) -> Result<HashMap<String, Arc<[Binding]>>, StoreError> {
+fn load_bindings(conn: &rusqlite::Connection) -> Result<HashSet<Packed>, StoreError> {
     let mut stmt = conn
         .prepare(&format!(
             "SELECT {BINDING_COLUMNS} FROM bindings ORDER BY rowid"
@@ -209,21 +209,18 @@ fn load_bindings(
         .into_iter()
         .map(|(aor, mut bindings)| {
             sort_bindings(&mut bindings);
-            (aor, bindings.into())
+            Packed::new(&aor, &bindings)
         })
         .collect())
 }
 
 impl LocationStore for SqliteStore {
     fn lookup(&self, aor: &str, now: u64) -> Vec<Binding> {
-        let index = self.shared.index.read();
-        index.by_aor.get(aor).map_or_else(Vec::new, |bindings| {
-            bindings
-                .iter()
-                .filter(|b| b.is_live(now))
-                .cloned()
-                .collect()
-        })
+        let mut out = Vec::new();
+        if let Some(packed) = self.shared.index.read().by_aor.get(aor.as_bytes()) {
+            packed.decode_live(now, &mut out);
+        }
+        out
     }
 
     fn replace(&self, aor: &str, mut bindings: Vec<Binding>) -> Commit {
@@ -233,7 +230,8 @@ impl LocationStore for SqliteStore {
             }
         }
         sort_bindings(&mut bindings);
-        let bindings: Arc<[Binding]> = bindings.into();
+        // Packed before taking the lock, which readers wait for.
+        let packed = (!bindings.is_empty()).then(|| Packed::new(aor, &bindings));
         let (reply, commit) = tokio::sync::oneshot::channel();
         let mut guard = self.shared.index.write();
         let index = &mut *guard;
@@ -243,7 +241,7 @@ impl LocationStore for SqliteStore {
         let seq = index.next_seq + 1;
         let change = Change::Replace {
             aor: aor.to_owned(),
-            bindings: Arc::clone(&bindings),
+            bindings,
             seq,
             reply,
         };
@@ -252,41 +250,48 @@ impl LocationStore for SqliteStore {
         }
         index.next_seq = seq;
         index.pending.insert(aor.to_owned(), seq);
-        if bindings.is_empty() {
-            index.by_aor.remove(aor);
-        } else {
-            index.by_aor.insert(aor.to_owned(), bindings);
+        match packed {
+            None => {
+                index.by_aor.remove(aor.as_bytes());
+            }
+            Some(packed) => {
+                index.by_aor.replace(packed);
+            }
         }
         Commit::waiting(commit)
     }
 
     fn all(&self, now: u64) -> Vec<Binding> {
         let index = self.shared.index.read();
-        let mut aors: Vec<&String> = index.by_aor.keys().collect();
-        aors.sort_unstable();
-        aors.into_iter()
-            .flat_map(|aor| index.by_aor[aor].iter())
-            .filter(|b| b.is_live(now))
-            .cloned()
-            .collect()
+        let mut aors: Vec<&Packed> = index.by_aor.iter().collect();
+        // Byte order of UTF-8 is the order of the strings.
+        aors.sort_unstable_by(|a, b| a.aor_bytes().cmp(b.aor_bytes()));
+        let mut out = Vec::new();
+        for packed in aors {
+            packed.decode_live(now, &mut out);
+        }
+        out
     }
 
     fn purge_expired(&self, now: u64) -> usize {
         let mut guard = self.shared.index.write();
         let index = &mut *guard;
         let mut purged = 0;
-        index.by_aor.retain(|_, bindings| {
-            let live = bindings.iter().filter(|b| b.is_live(now)).count();
-            if live < bindings.len() {
-                purged += bindings.len() - live;
-                *bindings = bindings
-                    .iter()
-                    .filter(|b| b.is_live(now))
-                    .cloned()
-                    .collect();
+        // A set hands out its values read-only: the partly expired ones are rebuilt here and
+        // put back after the walk.
+        let mut trimmed = Vec::new();
+        index.by_aor.retain(|packed| {
+            let total = packed.len();
+            let live = packed.live_count(now);
+            purged += total - live;
+            if live > 0 && live < total {
+                trimmed.extend(packed.retain_live(now));
             }
             live > 0
         });
+        for packed in trimmed {
+            index.by_aor.replace(packed);
+        }
         // Always sent, even with nothing purged in memory: the file may still hold rows that
         // a failed write left behind.
         if let Some(sender) = index.sender.as_ref() {
@@ -301,8 +306,8 @@ impl LocationStore for SqliteStore {
         let index = self.shared.index.read();
         index
             .by_aor
-            .values()
-            .map(|bindings| bindings.iter().filter(|b| b.is_live(now)).count())
+            .iter()
+            .map(|packed| packed.live_count(now))
             .sum()
     }
 

@@ -13,6 +13,7 @@ use std::sync::mpsc::Receiver;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::index::{Change, Shared, sort_bindings};
+use super::packed::Packed;
 use super::rows::{BINDING_COLUMNS, binding_from_row, insert_binding, insert_message, sql_time};
 use super::schema::db_error;
 use crate::{Binding, StoreError};
@@ -48,6 +49,7 @@ fn process(conn: &mut Connection, batch: Vec<Change>, shared: &Shared) {
                     }
                 }
             }
+            shrink_pending(&mut index.pending);
         }
         Err(e) => {
             shared.failed_transactions.fetch_add(1, Ordering::Relaxed);
@@ -152,18 +154,27 @@ fn restore(conn: &Connection, batch: &[Change], shared: &Shared) {
             continue;
         }
         index.pending.remove(aor);
+        shrink_pending(&mut index.pending);
         match load_aor(conn, aor) {
             Ok(bindings) if bindings.is_empty() => {
-                index.by_aor.remove(aor);
+                index.by_aor.remove(aor.as_bytes());
             }
             Ok(bindings) => {
-                index.by_aor.insert(aor.clone(), bindings.into());
+                index.by_aor.replace(Packed::new(aor, &bindings));
             }
             Err(e) => {
                 // Memory keeps the unwritten bindings: the best guess there is.
                 tracing::error!(error = %e, aor = %aor, "cannot reload bindings after a failed write");
             }
         }
+    }
+}
+
+/// Gives back the room of a backlog once it has drained: a map keeps its largest capacity
+/// otherwise, and a burst of registrations would leave it big for the life of the server.
+fn shrink_pending(pending: &mut HashMap<String, u64>) {
+    if pending.is_empty() && pending.capacity() > 1024 {
+        pending.shrink_to_fit();
     }
 }
 
