@@ -510,9 +510,12 @@ impl Proxy {
 
     fn on_terminated(&mut self, key: TransactionKey) {
         self.key_local.remove(&key);
+        sip_transaction::arena::shrink_map(&mut self.key_local);
         let id = match key {
             TransactionKey::Server(k) => {
-                let Some(id) = self.by_server.remove(&k) else {
+                let removed = self.by_server.remove(&k);
+                sip_transaction::arena::shrink_map(&mut self.by_server);
+                let Some(id) = removed else {
                     return;
                 };
                 if let Some(ctx) = self.ctx_mut(id) {
@@ -523,7 +526,9 @@ impl Proxy {
             TransactionKey::Client(k) => {
                 self.cancels.remove(&k);
                 self.originated.remove(&k);
-                let Some((id, b)) = self.by_client.remove(&k) else {
+                let removed = self.by_client.remove(&k);
+                sip_transaction::arena::shrink_map(&mut self.by_client);
+                let Some((id, b)) = removed else {
                     return;
                 };
                 if let Some(br) = self.ctx_mut(id).and_then(|c| c.branches.get_mut(b)) {

@@ -28,11 +28,17 @@ struct Slot<T> {
     value: Option<T>,
 }
 
+/// Slabs larger than this give back memory when three quarters of their slots are empty.
+const TRIM_ABOVE: usize = 1024;
+
 /// A slab whose handles carry a generation, so that stale handles miss.
 pub struct Arena<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
     len: usize,
+    /// The generation a newly created slot starts at: above every generation of the slots
+    /// trimmed off the end, so a handle kept from before the trim never matches.
+    fresh: u32,
 }
 
 impl<T> Arena<T> {
@@ -42,6 +48,7 @@ impl<T> Arena<T> {
             slots: Vec::new(),
             free: Vec::new(),
             len: 0,
+            fresh: 0,
         }
     }
 
@@ -54,7 +61,7 @@ impl<T> Arena<T> {
             },
             None => Handle {
                 index: u32::try_from(self.slots.len()).unwrap_or(u32::MAX),
-                generation: 0,
+                generation: self.fresh,
             },
         }
     }
@@ -76,12 +83,12 @@ impl<T> Arena<T> {
                 // would wrap.
                 let index = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
                 self.slots.push(Slot {
-                    generation: 0,
+                    generation: self.fresh,
                     value: Some(value),
                 });
                 Handle {
                     index,
-                    generation: 0,
+                    generation: self.fresh,
                 }
             }
         }
@@ -113,7 +120,30 @@ impl<T> Arena<T> {
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(h.index);
         self.len -= 1;
+        if self.slots.len() > TRIM_ABOVE && self.len * 4 < self.slots.len() {
+            self.trim();
+        }
         Some(value)
+    }
+
+    /// Gives back the memory of the empty slots at the end, once the slab is mostly empty
+    /// (after a burst, a server would otherwise keep its peak size for ever).
+    fn trim(&mut self) {
+        let before = self.slots.len();
+        while let Some(last) = self.slots.last() {
+            if last.value.is_some() {
+                break;
+            }
+            self.fresh = self.fresh.max(last.generation);
+            self.slots.pop();
+        }
+        if self.slots.len() == before {
+            return;
+        }
+        let n = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        self.free.retain(|&i| i < n);
+        self.slots.shrink_to(self.slots.len().saturating_mul(2));
+        self.free.shrink_to(self.free.len().saturating_mul(2));
     }
 
     /// Every value stored, in slot order.
@@ -138,6 +168,17 @@ impl<T> Default for Arena<T> {
     }
 }
 
+/// Gives back a map's memory once three quarters of it are empty: after a burst, a server
+/// would otherwise keep its peak size for ever. Amortised: the next shrink needs the map to
+/// empty to a quarter again. For the maps that index a slab's handles.
+pub fn shrink_map<K: std::hash::Hash + Eq, V, S: std::hash::BuildHasher>(
+    map: &mut std::collections::HashMap<K, V, S>,
+) {
+    if map.capacity() > TRIM_ABOVE && map.len() * 4 < map.capacity() {
+        map.shrink_to(map.len() * 2);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +198,31 @@ mod tests {
         assert_eq!(a.get(h1), None);
         assert_eq!(a.get(h2), Some(&"two"));
         assert_eq!(a.len(), 1);
+    }
+
+    #[test]
+    fn a_burst_is_given_back_and_old_handles_still_miss() {
+        let mut a = Arena::new();
+        let handles: Vec<Handle> = (0..10_000).map(|i| a.insert(i)).collect();
+        let keep = handles[3];
+        for h in &handles {
+            if *h != keep {
+                a.remove(*h);
+            }
+        }
+        assert_eq!(a.len(), 1);
+        assert!(a.slots.len() <= 1_024, "{} slots kept", a.slots.len());
+        assert_eq!(a.get(keep), Some(&3));
+        // Slots created again at trimmed indexes never answer to the old handles.
+        let again: Vec<Handle> = (0..10_000).map(|i| a.insert(i + 100_000)).collect();
+        for old in &handles {
+            if *old != keep {
+                assert_eq!(a.get(*old), None, "{old:?} found a stranger");
+            }
+        }
+        for (i, h) in again.iter().enumerate() {
+            assert_eq!(a.get(*h), Some(&(i + 100_000)));
+        }
+        assert_eq!(a.vacant_handle(), a.insert(0));
     }
 }

@@ -648,6 +648,7 @@ impl TransactionLayer {
         if entry.machine.is_terminated() {
             if let Some(entry) = self.clients.remove(key.0) {
                 self.client_index.remove(&entry.index_key);
+                crate::arena::shrink_map(&mut self.client_index);
             }
             self.out
                 .push_back(Output::Event(Event::Terminated { key: key.into() }));
@@ -685,6 +686,8 @@ impl TransactionLayer {
                     self.ack_index.remove(k);
                 }
             }
+            crate::arena::shrink_map(&mut self.server_index);
+            crate::arena::shrink_map(&mut self.ack_index);
         }
         self.out
             .push_back(Output::Event(Event::Terminated { key: key.into() }));
