@@ -41,6 +41,11 @@ impl Packed {
     }
 
     /// The address of record, as bytes (always UTF-8: it was a `&str`).
+    /// The same bindings in a fresh allocation made by the calling thread.
+    pub(crate) fn rehome(&self) -> Packed {
+        Packed(self.0.to_vec().into_boxed_slice())
+    }
+
     pub(crate) fn aor_bytes(&self) -> &[u8] {
         self.split().0
     }

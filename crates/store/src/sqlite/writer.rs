@@ -46,6 +46,13 @@ fn process(conn: &mut Connection, batch: Vec<Change>, shared: &Shared) {
                 if let Change::Replace { aor, seq, .. } = change {
                     if index.pending.get(aor) == Some(seq) {
                         index.pending.remove(aor);
+                        // Copy the committed bindings into memory allocated on this thread:
+                        // long-lived bindings then share no pages with the short-lived
+                        // transactions of the threads that registered them, and those pages
+                        // can go back to the system when the transactions end.
+                        if let Some(p) = index.by_aor.take(aor.as_bytes()) {
+                            index.by_aor.insert(p.rehome());
+                        }
                     }
                 }
             }
