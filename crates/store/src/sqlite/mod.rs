@@ -75,6 +75,9 @@ pub struct SqliteStore {
     /// Reads of the messages table (writes go through the writer thread).
     messages: Mutex<rusqlite::Connection>,
     next_message_id: std::sync::atomic::AtomicU64,
+    /// Addresses of record that have had stored messages since the store was opened (or
+    /// had some then): a REGISTER of any other user costs no query.
+    with_messages: Mutex<std::collections::HashSet<String>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     path: PathBuf,
 }
@@ -128,6 +131,14 @@ impl SqliteStore {
                 r.get(0)
             })
             .map_err(db_error)?;
+        let with_messages = {
+            let mut stmt = conn
+                .prepare("SELECT DISTINCT aor FROM messages")
+                .map_err(db_error)?;
+            stmt.query_map([], |r| r.get::<_, String>(0))
+                .and_then(|rows| rows.collect::<rusqlite::Result<std::collections::HashSet<_>>>())
+                .map_err(db_error)?
+        };
         let messages = connect(&path, options.busy_timeout)?;
         let (sender, receiver) = mpsc::channel();
         let shared = Arc::new(Shared::new(by_aor, sender));
@@ -147,6 +158,7 @@ impl SqliteStore {
             next_message_id: std::sync::atomic::AtomicU64::new(
                 u64::try_from(last_message).unwrap_or(0) + 1,
             ),
+            with_messages: Mutex::new(with_messages),
             writer: Mutex::new(Some(writer)),
             path,
         })
@@ -485,11 +497,15 @@ impl MessageStore for SqliteStore {
             .next_message_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         message.id = id;
+        self.with_messages.lock().insert(message.aor.clone());
         let commit = self.queue(|reply| Change::StoreMessage { message, reply });
         (id, commit)
     }
 
     fn pending_messages(&self, aor: &str, now: u64) -> Result<Vec<StoredMessage>, StoreError> {
+        if !self.with_messages.lock().contains(aor) {
+            return Ok(Vec::new());
+        }
         let conn = self.messages.lock();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -497,6 +513,8 @@ impl MessageStore for SqliteStore {
                  ORDER BY id"
             ))
             .map_err(db_error)?;
+        // The address stays in the set even when nothing is found: a message being
+        // committed right now would otherwise be missed for good.
         stmt.query_map(rusqlite::params![aor, sql_time(now)], message_from_row)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(db_error)
