@@ -35,11 +35,7 @@ fn call_to_user_behind_nat_reaches_the_registration_source_not_the_private_conta
 
     let mut alice = Ua::udp(server.port, "alice", "alice-secret");
     let bob_aor = bob.aor();
-    let invite = alice
-        .request("INVITE", &bob_aor, &bob_aor)
-        .header("Contact", format!("<{}>", alice.own_contact()));
-    let invite = alice.authorize(&invite);
-    alice.send(&invite);
+    let invite = alice.call(&bob_aor);
 
     let got = bob.expect_request("INVITE", PROMPT, "at the registration source");
     assert_eq!(

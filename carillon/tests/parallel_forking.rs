@@ -23,11 +23,7 @@ fn invite_rings_equal_q_contacts_together_and_cancels_the_loser() {
 
     let mut alice = Ua::udp(server.port, "alice", "alice-secret");
     let bob = desk.aor();
-    let invite = alice
-        .request("INVITE", &bob, &bob)
-        .header("Contact", format!("<{}>", alice.own_contact()));
-    let invite = alice.authorize(&invite);
-    alice.send(&invite);
+    let invite = alice.call(&bob);
 
     // Both ring before either answers.
     let at_desk = desk.expect_request("INVITE", PROMPT, "the first contact rings");

@@ -27,11 +27,7 @@ fn invite_tries_the_higher_q_contact_first_then_the_lower_one() {
 
     let mut alice = Ua::udp(server.port, "alice", "alice-secret");
     let bob = desk.aor();
-    let invite = alice
-        .request("INVITE", &bob, &bob)
-        .header("Contact", format!("<{}>", alice.own_contact()));
-    let invite = alice.authorize(&invite);
-    alice.send(&invite);
+    let invite = alice.call(&bob);
 
     let first = desk.expect_request("INVITE", PROMPT, "the q=1.0 contact is tried first");
     assert_eq!(ruri(&first), desk.own_contact());

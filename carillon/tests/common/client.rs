@@ -324,6 +324,17 @@ impl Ua {
         (retry, resp)
     }
 
+    /// Calls `aor`: an INVITE with this agent's Contact, through the 407 challenge; returns
+    /// the authorized INVITE, sent.
+    pub fn call(&mut self, aor: &str) -> Req {
+        let invite = self
+            .request("INVITE", aor, aor)
+            .header("Contact", format!("<{}>", self.own_contact()));
+        let invite = self.authorize(&invite);
+        self.send(&invite);
+        invite
+    }
+
     /// Sends `req`, expects a 401 or 407 to it (acknowledged when `req` is an INVITE), and
     /// returns the next transaction carrying credentials for it, not yet sent.
     pub fn authorize(&mut self, req: &Req) -> Req {
