@@ -49,6 +49,36 @@ class Account(pj.Account):
         self.incoming = call
 
 
+def start_endpoint(port, transport, ca=None, cert=None, key=None):
+    """A started pjsua2 endpoint with one transport on 127.0.0.1:`port` and a null audio
+    device. With TLS, `ca` verifies the server, `cert`/`key` are what this side presents."""
+    ep = pj.Endpoint()
+    ep.libCreate()
+    cfg = pj.EpConfig()
+    cfg.uaConfig.threadCnt = 0
+    cfg.uaConfig.mainThreadOnly = True
+    cfg.logConfig.level = 1
+    cfg.logConfig.consoleLevel = 1
+    cfg.medConfig.noVad = True
+    ep.libInit(cfg)
+    ep.audDevManager().setNullDev()
+
+    tcfg = pj.TransportConfig()
+    tcfg.port = port
+    tcfg.boundAddress = "127.0.0.1"
+    tcfg.publicAddress = "127.0.0.1"
+    kind = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}[transport]
+    if transport == "tls" and ca:
+        tcfg.tlsConfig.CaListFile = ca
+        tcfg.tlsConfig.verifyServer = True
+    if transport == "tls" and cert:
+        tcfg.tlsConfig.certFile = cert
+        tcfg.tlsConfig.privKeyFile = key or ""
+    ep.transportCreate(kind, tcfg)
+    ep.libStart()
+    return ep
+
+
 def pump(ep, seconds, until=lambda: False):
     end = time.monotonic() + seconds
     while time.monotonic() < end and not until():
@@ -68,30 +98,7 @@ def main():
     ap.add_argument("--key", help="PEM private key of --cert")
     args = ap.parse_args()
 
-    ep = pj.Endpoint()
-    ep.libCreate()
-    cfg = pj.EpConfig()
-    cfg.uaConfig.threadCnt = 0
-    cfg.uaConfig.mainThreadOnly = True
-    cfg.logConfig.level = 1
-    cfg.logConfig.consoleLevel = 1
-    cfg.medConfig.noVad = True
-    ep.libInit(cfg)
-    ep.audDevManager().setNullDev()
-
-    tcfg = pj.TransportConfig()
-    tcfg.port = args.port
-    tcfg.boundAddress = "127.0.0.1"
-    tcfg.publicAddress = "127.0.0.1"
-    kind = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}[args.transport]
-    if args.transport == "tls" and args.ca:
-        tcfg.tlsConfig.CaListFile = args.ca
-        tcfg.tlsConfig.verifyServer = True
-    if args.transport == "tls" and args.cert:
-        tcfg.tlsConfig.certFile = args.cert
-        tcfg.tlsConfig.privKeyFile = args.key or ""
-    ep.transportCreate(kind, tcfg)
-    ep.libStart()
+    ep = start_endpoint(args.port, args.transport, ca=args.ca, cert=args.cert, key=args.key)
 
     acfg = pj.AccountConfig()
     acfg.idUri = f"sip:pjsua@127.0.0.1:{args.port}"

@@ -25,26 +25,14 @@ import argparse
 import gc
 import hashlib
 import sys
-import time
 
 import pjsua2 as pj
 
+import pjsua_peer
+from pjsua_peer import pump, start_endpoint
 
-class Call(pj.Call):
-    def __init__(self, acc, call_id=pj.PJSUA_INVALID_ID):
-        super().__init__(acc, call_id)
-        self.confirmed = False
-        self.disconnected = False
-        self.last_status = 0
 
-    def onCallState(self, prm):
-        ci = self.getInfo()
-        self.last_status = ci.lastStatusCode
-        if ci.state == pj.PJSIP_INV_STATE_CONFIRMED:
-            self.confirmed = True
-        elif ci.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self.disconnected = True
-
+class Call(pjsua_peer.Call):
     def media(self):
         """(local RTP address, remote RTP address, RTP packets received) of the audio stream."""
         info = self.getStreamInfo(0)
@@ -77,12 +65,6 @@ class Account(pj.Account):
         self.incoming = call
 
 
-def pump(ep, seconds, until=lambda: False):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and not until():
-        ep.libHandleEvents(20)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["call", "answer"])
@@ -99,27 +81,7 @@ def main():
     ap.add_argument("--ca", help="CA file that verifies the server's TLS certificate")
     args = ap.parse_args()
 
-    ep = pj.Endpoint()
-    ep.libCreate()
-    cfg = pj.EpConfig()
-    cfg.uaConfig.threadCnt = 0
-    cfg.uaConfig.mainThreadOnly = True
-    cfg.logConfig.level = 1
-    cfg.logConfig.consoleLevel = 1
-    cfg.medConfig.noVad = True
-    ep.libInit(cfg)
-    ep.audDevManager().setNullDev()
-
-    tcfg = pj.TransportConfig()
-    tcfg.port = args.port
-    tcfg.boundAddress = "127.0.0.1"
-    tcfg.publicAddress = "127.0.0.1"
-    kind = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}[args.transport]
-    if args.transport == "tls" and args.ca:
-        tcfg.tlsConfig.CaListFile = args.ca
-        tcfg.tlsConfig.verifyServer = True
-    ep.transportCreate(kind, tcfg)
-    ep.libStart()
+    ep = start_endpoint(args.port, args.transport, ca=args.ca)
 
     suffix = "" if args.transport == "udp" else f";transport={args.transport}"
     scheme = "sip"
