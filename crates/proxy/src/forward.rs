@@ -41,7 +41,11 @@ impl Proxy {
     pub(crate) fn advance(&mut self, now: Instant, id: RequestId) {
         loop {
             let Some(ctx) = self.ctx_mut(id) else { return };
-            if ctx.final_status.is_some() || !ctx.all_done() {
+            if ctx.final_status.is_some() {
+                self.compact(id);
+                return;
+            }
+            if !ctx.all_done() {
                 return;
             }
             let next = if ctx.closed {
@@ -51,6 +55,8 @@ impl Proxy {
             };
             match next {
                 Some(group) => {
+                    // Most requests have one branch: a growing Vec would hold four.
+                    ctx.branches.reserve_exact(group.len());
                     for target in group {
                         self.start_branch(now, id, &target);
                     }

@@ -10,6 +10,8 @@ type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use sip_message::validate::{Rejection, reject_invalid};
 use sip_message::{HeaderName, Message, Method, Request, Response};
 use sip_transaction::arena::Arena;
@@ -142,6 +144,13 @@ impl Proxy {
             .count()
     }
 
+    /// How many request contexts the proxy holds, answered or not: a gauge of its memory.
+    /// A request answered locally gives its context up at once; a forwarded one keeps it
+    /// until its transactions end.
+    pub fn contexts(&self) -> usize {
+        self.entries.len()
+    }
+
     // ----- Inputs -----
 
     /// Takes a message that arrived from `source` on the local address `local`.
@@ -269,8 +278,15 @@ impl Proxy {
         let status = response.status();
         self.tl.respond(now, ctx.server, response)?;
         if status >= 200 {
+            let forwarded = !ctx.branches.is_empty();
             self.finish(now, id, status);
             self.close(now, id);
+            if !forwarded {
+                // Answered here without a branch: nothing will refer to the context again
+                // (a late CANCEL still finds the transaction in `by_server` and gets 200),
+                // and the transaction may live on for 32 s (Timer J, H) with its response.
+                self.entries.remove(id.0);
+            }
         }
         self.pump(now);
         Ok(())
@@ -560,6 +576,27 @@ impl Proxy {
             };
             self.out.push_back(ProxyOutput::Event(event));
         }
+        self.compact(id);
+    }
+
+    /// Frees what a request no longer needs once it is answered and every branch has its
+    /// outcome: the request and the branches' copies (kept for branches and CANCELs) and
+    /// the collected responses. The context itself lives until its transactions end, which
+    /// is 32 s after the answer over UDP; without this, every request of the last 32 s
+    /// would stay in memory whole (and keep its receive buffer alive).
+    pub(crate) fn compact(&mut self, id: RequestId) {
+        let Some(ctx) = self.ctx_mut(id) else { return };
+        for br in ctx.branches.iter_mut().filter(|b| b.done) {
+            if !br.request.headers().is_empty() {
+                br.request = Request::new(br.request.method().clone(), Bytes::new());
+            }
+        }
+        if ctx.final_status.is_none() || !ctx.all_done() || ctx.request.headers().is_empty() {
+            return;
+        }
+        ctx.request = Request::new(ctx.method.clone(), Bytes::new());
+        ctx.responses = Vec::new();
+        ctx.groups = Default::default();
     }
 }
 

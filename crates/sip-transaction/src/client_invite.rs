@@ -57,8 +57,9 @@ use crate::{ApiError, ClientKey, Event, Peer, Timer, TransactionState};
 pub(crate) struct ClientInvite {
     state: State,
     timers: TimerTable,
-    /// The INVITE, kept to build the ACK for a non-2xx final response.
-    request: Request,
+    /// The INVITE, kept to build the ACK for a non-2xx final response; dropped at the final
+    /// response, since Timer M or D keeps the transaction 32 s longer.
+    request: Option<Request>,
     peer: Peer,
 }
 
@@ -98,7 +99,7 @@ impl ClientInvite {
                 interval: ctx.config.t1,
             },
             timers,
-            request,
+            request: Some(request),
             peer,
         }
     }
@@ -138,12 +139,16 @@ impl ClientInvite {
                         State::Proceeding
                     }
                     200..=299 => {
+                        self.request = None;
                         ctx.event(Event::Response { key, response });
                         ctx.arm(&mut self.timers, Timer::M, ctx.config.timeout());
                         State::Accepted
                     }
                     _ => {
-                        let ack = build_ack(&self.request, &response).to_bytes();
+                        let Some(request) = self.request.take() else {
+                            return; // Unreachable: only a final response takes it.
+                        };
+                        let ack = build_ack(&request, &response).to_bytes();
                         ctx.transmit(self.peer, ack.clone());
                         ctx.event(Event::Response { key, response });
                         if self.peer.reliable {
