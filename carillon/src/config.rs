@@ -56,6 +56,13 @@ pub struct ServerSection {
     pub advertised_host: Option<String>,
     /// The Server / User-Agent header value. Default `Carillon`.
     pub server_header: String,
+    /// Threads for network input and output (receiving, TLS, WebSocket). The SIP core is one
+    /// task whatever this is; more threads help only with many TLS or WebSocket connections
+    /// and cost CPU in wake-ups otherwise. Default 1.
+    pub threads: usize,
+    /// How long, in milliseconds, a registration or stored message waits for others to share
+    /// its disk commit (fsync). 0 commits at once. Default 2.
+    pub commit_delay_ms: u64,
 }
 
 impl Default for ServerSection {
@@ -66,6 +73,8 @@ impl Default for ServerSection {
             domains: Vec::new(),
             advertised_host: None,
             server_header: "Carillon".to_owned(),
+            threads: 1,
+            commit_delay_ms: 2,
         }
     }
 }
@@ -521,6 +530,12 @@ impl Config {
             return bad(
                 "registrar.default_expires must lie between min_expires and max_expires".into(),
             );
+        }
+        if self.server.threads == 0 || self.server.threads > 256 {
+            return bad("server.threads must lie between 1 and 256".into());
+        }
+        if self.server.commit_delay_ms > 1000 {
+            return bad("server.commit_delay_ms must be at most 1000".into());
         }
         if r.max_contacts == 0 {
             return bad("registrar.max_contacts must be at least 1".into());

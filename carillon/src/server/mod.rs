@@ -29,11 +29,18 @@ use crate::metrics::{self, Metrics};
 pub fn run(settings: Settings) -> Result<(), CliError> {
     init_logging(&settings);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.config.server.threads.max(1))
         .enable_all()
         .thread_name("carillon")
         .build()
         .map_err(|e| CliError(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(serve(settings))
+    // On a worker, not on this thread: a task woken by a receive task on the same worker then
+    // runs there next, instead of waking another thread for every message.
+    runtime.block_on(async {
+        tokio::spawn(serve(settings))
+            .await
+            .map_err(|e| CliError(format!("the server task failed: {e}")))?
+    })
 }
 
 fn init_logging(settings: &Settings) {
@@ -79,7 +86,10 @@ fn nonce_secret(dir: &Path) -> Result<[u8; 32], CliError> {
 
 async fn serve(settings: Settings) -> Result<(), CliError> {
     let config = &settings.config;
-    let store = SqliteStore::open(&settings.data_dir, StoreOptions::default())
+    let store_options = StoreOptions::default().with_commit_delay(Duration::from_millis(
+        settings.config.server.commit_delay_ms,
+    ));
+    let store = SqliteStore::open(&settings.data_dir, store_options)
         .map_err(|e| CliError(e.to_string()))?;
     let store = Arc::new(store);
     let now = crate::cli::unix_now();

@@ -144,9 +144,10 @@ impl SqliteStore {
         let shared = Arc::new(Shared::new(by_aor, sender));
         let writer_shared = Arc::clone(&shared);
         let batch_limit = options.batch_limit;
+        let commit_delay = options.commit_delay;
         let writer = std::thread::Builder::new()
             .name("carillon-store-writer".to_owned())
-            .spawn(move || writer::run(conn, receiver, writer_shared, batch_limit))
+            .spawn(move || writer::run(conn, receiver, writer_shared, batch_limit, commit_delay))
             .map_err(|e| StoreError::Open {
                 path: path.display().to_string(),
                 reason: format!("cannot start the writer thread: {e}"),
