@@ -114,6 +114,55 @@ fn concurrent_replaces_share_transactions_and_all_succeed() {
     assert_eq!(rows_on_disk(dir.path()), 800);
 }
 
+/// Replaces sent one every millisecond, each by a caller that does not wait: without a
+/// commit delay the writer may start a transaction for each; with one of 200 ms they pile up
+/// behind the first and share a handful of transactions.
+#[test]
+fn commit_delay_gathers_changes_that_arrive_while_it_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::default().with_commit_delay(Duration::from_millis(200));
+    let store = SqliteStore::open_at(dir.path(), options, NOW).unwrap();
+    let started = std::time::Instant::now();
+    let commits: Vec<_> = (0..50)
+        .map(|i| {
+            std::thread::sleep(Duration::from_millis(1));
+            let a = aor(i);
+            store.replace(&a, vec![bare_binding(&a, "sip:x@192.0.2.1", NOW + 60)])
+        })
+        .collect();
+    for commit in commits {
+        commit.wait().unwrap();
+    }
+    let stats = store.stats();
+    assert_eq!(stats.changes, 50);
+    // 50 ms of arrivals inside one 200 ms wait: one transaction, or two when the machine
+    // stalled the sender past the first wait.
+    assert!(
+        stats.transactions <= 2,
+        "50 changes took {} transactions",
+        stats.transactions
+    );
+    // The first caller waited for the delay, not for ever.
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(rows_on_disk(dir.path()), 50);
+}
+
+#[test]
+fn zero_commit_delay_commits_a_lone_change_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = StoreOptions::default().with_commit_delay(Duration::ZERO);
+    let store = SqliteStore::open_at(dir.path(), options, NOW).unwrap();
+    for i in 0..5 {
+        let a = aor(i);
+        store
+            .replace(&a, vec![bare_binding(&a, "sip:x@192.0.2.1", NOW + 60)])
+            .wait()
+            .unwrap();
+    }
+    // Each caller waited for its own commit before sending the next: five transactions.
+    assert_eq!(store.stats().transactions, 5);
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn commit_is_a_future_that_resolves_when_durable() {
     let dir = tempfile::tempdir().unwrap();
