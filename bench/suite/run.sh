@@ -265,7 +265,15 @@ server_rss() {
 sipp_common=(-i 127.0.0.1 -t u1 -nostdin -buff_size 4194304)
 stop_uas() {
     if [ -n "$uas_pid" ]; then
+        # A SIPp uas left with thousands of broken calls after an overloaded trial can ignore
+        # SIGTERM for good (seen once, 16 minutes): two seconds, then SIGKILL.
+        local i
         kill "$uas_pid" 2>/dev/null || true
+        for ((i = 0; i < 20; i++)); do
+            kill -0 "$uas_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$uas_pid" 2>/dev/null || true
         wait "$uas_pid" 2>/dev/null || true
         uas_pid=""
     fi
