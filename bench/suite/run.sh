@@ -212,19 +212,24 @@ EOF
         exit 1
     fi
 }
+# terminate PID: SIGTERM, two seconds to go, then SIGKILL; reaps it.
+terminate() {
+    local i
+    kill "$1" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+        kill -0 "$1" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
 stop_server() {
     stop_uas
     # Figures are taken by now: Carillon's graceful drain (transactions still in their
     # wait timers) would cost seconds per stop, so it gets two, then SIGKILL.
-    local pids i
+    local pids
     pids=$(server_pids)
-    kill "$server_pid" 2>/dev/null || true
-    for ((i = 0; i < 20; i++)); do
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
+    terminate "$server_pid"
     # Kamailio's children, should its main process have been killed before them.
     # shellcheck disable=SC2086
     kill -KILL $pids 2>/dev/null || true
@@ -233,25 +238,22 @@ stop_server() {
 # Every process of the server: Carillon is one process (its threads are in its stat);
 # Kamailio is the main process and its children.
 server_pids() { echo "$server_pid" $(pgrep -P "$server_pid" || true); }
-server_ticks() {
-    local t=0 p
+# sum_proc FILE CMD...: CMD (reading /proc/PID/FILE on stdin, printing a number) summed over
+# the server's processes.
+sum_proc() {
+    local file=$1 t=0 p
+    shift
     for p in $(server_pids); do
-        [ -r "/proc/$p/stat" ] || continue
-        # Fields 14 and 15 (utime, stime), counted after the ")" of the command name.
-        t=$((t + $(sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}')))
+        [ -r "/proc/$p/$file" ] || continue
+        t=$((t + $("$@" <"/proc/$p/$file")))
     done
     echo "$t"
 }
+# Fields 14 and 15 (utime, stime), counted after the ")" of the command name.
+server_ticks() { sum_proc stat awk '{ sub(/.*\) /, ""); print $12 + $13 }'; }
 # Proportional set size summed over the server's processes, in kB: Kamailio's shared
 # memory is mapped in every process and PSS counts each page once in total.
-server_pss() {
-    local t=0 p
-    for p in $(server_pids); do
-        [ -r "/proc/$p/smaps_rollup" ] || continue
-        t=$((t + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup")))
-    done
-    echo "$t"
-}
+server_pss() { sum_proc smaps_rollup awk '/^Pss:/ { print $2 }'; }
 # PSS once start-up is over: Carillon loads its users (and bindings) into memory at start and
 # frees the loading buffers afterwards (a million users: hundreds of MB for a few seconds).
 # Stable = under 1 % change in 2 s, or 60 s.
@@ -266,29 +268,15 @@ settled_pss() {
     done
     echo "$now"
 }
-server_rss() {
-    local t=0 p
-    for p in $(server_pids); do
-        [ -r "/proc/$p/status" ] || continue
-        t=$((t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")))
-    done
-    echo "$t"
-}
+server_rss() { sum_proc status awk '/^VmRSS:/ { print $2 }'; }
 
 # ---- SIPp
 sipp_common=(-i 127.0.0.1 -t u1 -nostdin -buff_size 4194304)
 stop_uas() {
     if [ -n "$uas_pid" ]; then
         # A SIPp uas left with thousands of broken calls after an overloaded trial can ignore
-        # SIGTERM for good (seen once, 16 minutes): two seconds, then SIGKILL.
-        local i
-        kill "$uas_pid" 2>/dev/null || true
-        for ((i = 0; i < 20; i++)); do
-            kill -0 "$uas_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$uas_pid" 2>/dev/null || true
-        wait "$uas_pid" 2>/dev/null || true
+        # SIGTERM for good (seen once, 16 minutes).
+        terminate "$uas_pid"
         uas_pid=""
     fi
 }
