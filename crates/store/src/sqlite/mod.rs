@@ -7,7 +7,7 @@ mod schema;
 mod users;
 mod writer;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -205,26 +205,33 @@ impl Drop for SqliteStore {
 }
 
 fn load_bindings(conn: &rusqlite::Connection) -> Result<HashSet<Packed>, StoreError> {
+    // Grouped by the database (the `bindings_aor` index), packed one address of record at a
+    // time: no map of every binding unpacked, which for a million would take over a GB for
+    // the length of the start-up.
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT {BINDING_COLUMNS} FROM bindings ORDER BY rowid"
+            "SELECT {BINDING_COLUMNS} FROM bindings ORDER BY aor, rowid"
         ))
         .map_err(db_error)?;
-    let mut grouped: HashMap<String, Vec<Binding>> = HashMap::new();
+    let mut by_aor = HashSet::new();
+    let mut group: Vec<Binding> = Vec::new();
+    let mut pack = |group: &mut Vec<Binding>| {
+        if let Some(first) = group.first() {
+            let aor = first.aor.clone();
+            sort_bindings(group);
+            by_aor.insert(Packed::new(&aor, group));
+            group.clear();
+        }
+    };
     for binding in stmt.query_map([], binding_from_row).map_err(db_error)? {
         let binding = binding.map_err(db_error)?;
-        grouped
-            .entry(binding.aor.clone())
-            .or_default()
-            .push(binding);
+        if group.first().is_some_and(|first| first.aor != binding.aor) {
+            pack(&mut group);
+        }
+        group.push(binding);
     }
-    Ok(grouped
-        .into_iter()
-        .map(|(aor, mut bindings)| {
-            sort_bindings(&mut bindings);
-            Packed::new(&aor, &bindings)
-        })
-        .collect())
+    pack(&mut group);
+    Ok(by_aor)
 }
 
 impl LocationStore for SqliteStore {
