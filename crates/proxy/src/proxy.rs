@@ -3,15 +3,10 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-
-/// Maps keyed by transaction handles: foldhash (randomly seeded) instead of SipHash.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Instant;
 
 use bytes::Bytes;
-
 use sip_message::validate::{Rejection, reject_invalid};
 use sip_message::{HeaderName, Message, Method, Request, Response};
 use sip_transaction::arena::Arena;
@@ -24,6 +19,10 @@ use crate::{
     ForwardPlan, InputError, LocalAddr, ProxyConfig, ProxyError, ProxyEvent, ProxyOutput,
     ProxyTransmit, RequestId,
 };
+
+/// Maps keyed by transaction handles: foldhash (randomly seeded) instead of SipHash.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// A wake-up of the proxy's own (not the transaction layer's) timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

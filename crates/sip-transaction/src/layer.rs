@@ -2,10 +2,6 @@
 //! door in and one door out.
 
 use std::collections::VecDeque;
-
-/// Maps keyed by branch-derived strings: foldhash with per-process random seeds is several
-/// times cheaper than SipHash and still not predictable by a peer choosing branches.
-type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::time::Instant;
 
 use sip_message::header::{CSeq, Via};
@@ -24,6 +20,10 @@ use crate::{
     ApiError, ClientKey, Config, Event, Input, Output, Peer, PeerError, ServerKey, Timer,
     TransactionKey, Transmit,
 };
+
+/// Maps keyed by branch-derived strings: foldhash with per-process random seeds is several
+/// times cheaper than SipHash and still not predictable by a peer choosing branches.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The state of a live transaction, as drawn in RFC 3261 §17 and RFC 6026. A transaction
 /// that reached Terminated is gone; its key then yields `None`.
