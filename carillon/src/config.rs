@@ -267,8 +267,9 @@ pub struct SecuritySection {
     pub blocked_user_agents: Vec<String>,
     /// New INVITEs get 503 (Retry-After) when this many messages wait to be processed;
     /// other new requests at twice as many; at four times as many new requests are dropped
-    /// unanswered. Requests inside dialogs and responses are never refused. 0 turns
-    /// overload control off.
+    /// unanswered as they arrive, before parsing, so that the receive path keeps draining the
+    /// socket and requests inside dialogs still get in. Requests inside dialogs and responses
+    /// are never refused. 0 turns overload control off.
     pub overload_queue: usize,
 }
 

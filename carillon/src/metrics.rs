@@ -29,8 +29,6 @@ pub struct Metrics {
     pub requests_dropped: AtomicU64,
     /// New requests refused with 503 for overload.
     pub overload_rejections: AtomicU64,
-    /// New requests dropped unanswered for overload (far behind).
-    pub overload_drops: AtomicU64,
     /// MESSAGEs kept for unregistered users (each durable before its 202).
     pub messages_stored: AtomicU64,
     /// Kept MESSAGEs delivered (2xx from the recipient).
@@ -112,8 +110,8 @@ impl Metrics {
         metric(
             "carillon_overload_drops_total",
             "counter",
-            "New requests dropped unanswered because the server was far behind.",
-            load(&self.overload_drops),
+            "New requests dropped unparsed and unanswered because the server was far behind.",
+            transport.shed,
         );
         metric(
             "carillon_messages_stored_total",

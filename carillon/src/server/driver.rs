@@ -224,10 +224,6 @@ impl Driver {
                     self.refuse_overloaded(&msg, req).await;
                     return;
                 }
-                security::Shed::Drop => {
-                    Metrics::inc(&self.service.metrics.overload_drops);
-                    return;
-                }
             }
         }
         let source = msg.source;

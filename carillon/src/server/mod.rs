@@ -101,7 +101,8 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     let secret = nonce_secret(&settings.data_dir)?;
 
     let mut tcfg = TransportConfig::default();
-    tcfg.inbound_capacity = 8192;
+    tcfg.inbound_capacity = security::inbound_capacity(config.security.overload_queue);
+    tcfg.shed_new_requests_at = security::shed_new_requests_at(config.security.overload_queue);
     let ws = &config.websocket;
     if !ws.allowed_origins.is_empty() {
         tcfg.ws_origins = sip_transport::OriginPolicy::allow(ws.allowed_origins.clone())

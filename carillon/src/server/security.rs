@@ -171,15 +171,13 @@ pub(crate) enum Shed {
     Keep,
     /// Answer 503 with Retry-After, statelessly.
     Refuse,
-    /// Drop it without an answer: so far behind that even a 503 costs too much. UDP clients
-    /// retransmit, and get their 503 or their answer once the queue has drained.
-    Drop,
 }
 
 /// Overload control, by how many messages wait (`queued`): new INVITEs are refused from
-/// `limit` on, other new requests from twice that, and new requests are dropped unanswered
-/// from four times that, except one in [`ADMIT_EVERY`] (`admit` counts them). Requests in a
-/// dialog, ACK, BYE and CANCEL always pass: they finish work already accepted.
+/// `limit` on, other new requests from twice that, except one in [`ADMIT_EVERY`] (`admit`
+/// counts them). Requests in a dialog, ACK, BYE and CANCEL always pass: they finish work
+/// already accepted. From four times `limit`, the transport drops new requests before they
+/// are parsed ([`shed_new_requests_at`]), so they never get here.
 pub(crate) fn shed(request: &Request, queued: usize, limit: usize, admit: &mut u32) -> Shed {
     if limit == 0 || queued < limit {
         return Shed::Keep;
@@ -197,13 +195,23 @@ pub(crate) fn shed(request: &Request, queued: usize, limit: usize, admit: &mut u
     if *admit % ADMIT_EVERY == 0 {
         return Shed::Keep;
     }
-    if queued >= limit.saturating_mul(4) {
-        Shed::Drop
-    } else if *request.method() == Method::Invite || queued >= limit.saturating_mul(2) {
+    if *request.method() == Method::Invite || queued >= limit.saturating_mul(2) {
         Shed::Refuse
     } else {
         Shed::Keep
     }
+}
+
+/// The queue length from which the transport drops new requests unparsed, for an
+/// `overload_queue` of `limit` (0: never).
+pub(crate) fn shed_new_requests_at(limit: usize) -> usize {
+    limit.saturating_mul(4)
+}
+
+/// The inbound queue's capacity: room above the drop threshold, so that responses and
+/// in-dialog requests arriving while new ones are dropped do not wait in the kernel.
+pub(crate) fn inbound_capacity(limit: usize) -> usize {
+    shed_new_requests_at(limit).saturating_add(1024).max(8192)
 }
 
 /// Under overload, one new request in this many is processed anyway.

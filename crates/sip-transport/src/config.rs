@@ -12,8 +12,17 @@ use crate::ws::OriginPolicy;
 pub struct Config {
     /// Capacity of the bounded channel that carries received messages to the core. When the
     /// core falls behind, stream readers wait (TCP pushes back on the peer) and UDP workers
-    /// wait (the kernel socket buffer absorbs, then drops). Default 4096.
+    /// wait (the kernel socket buffer absorbs, then drops), unless
+    /// [`Config::shed_new_requests_at`] drops new requests first. Default 4096.
     pub inbound_capacity: usize,
+    /// When this many received messages wait for the core, requests that would start new
+    /// work (not responses, ACK, BYE, CANCEL or requests inside a dialog) are dropped as they
+    /// arrive, before parsing, and counted in [`crate::Stats::shed`]. The receive path then
+    /// keeps reading the socket, so that when the core is far behind, the messages that
+    /// finish accepted work still get in instead of being lost with the rest when the kernel
+    /// socket buffer overflows. UDP clients retransmit what was dropped. 0 never drops.
+    /// Default 0.
+    pub shed_new_requests_at: usize,
     /// Largest message accepted or sent over a stream or WebSocket, in octets. Larger frames
     /// close the connection. Default 65 535.
     pub max_message: usize,
@@ -58,6 +67,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             inbound_capacity: 4096,
+            shed_new_requests_at: 0,
             max_message: 65_535,
             udp_workers: std::thread::available_parallelism()
                 .map_or(1, |n| n.get())

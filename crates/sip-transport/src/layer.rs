@@ -65,6 +65,14 @@ impl Shared {
         local: SocketAddr,
         connection: Option<ConnectionId>,
     ) -> Option<StatelessReply> {
+        let shed_at = self.config.shed_new_requests_at;
+        if shed_at > 0
+            && self.inbound.max_capacity() - self.inbound.capacity() >= shed_at
+            && crate::shed::starts_new_work(&raw)
+        {
+            Counters::inc(&self.counters.shed);
+            return None;
+        }
         match Message::parse_with(raw.clone(), &self.parse_limits) {
             Ok(mut message) => {
                 if self.config.stamp_via && message.is_request() {

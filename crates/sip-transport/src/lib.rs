@@ -39,6 +39,7 @@ mod layer;
 pub mod limits;
 mod reject;
 pub mod routing;
+mod shed;
 mod stats;
 mod tcp;
 pub mod tls;

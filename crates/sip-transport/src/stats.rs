@@ -28,6 +28,9 @@ macro_rules! counters {
 counters! {
     /// Messages that parsed and were handed to the core.
     received,
+    /// Requests starting new work dropped unparsed because the core was far behind
+    /// ([`crate::Config::shed_new_requests_at`]).
+    shed,
     /// Messages that failed to parse (never handed to the core).
     parse_errors,
     /// Stateless 400 (or 505, 513) responses sent for unparseable requests.

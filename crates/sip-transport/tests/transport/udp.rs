@@ -1,4 +1,5 @@
-//! UDP: round trip, stateless 400, received/rport, forbidden destinations, STUN keep-alive.
+//! UDP: round trip, stateless 400, received/rport, forbidden destinations, STUN keep-alive,
+//! shedding new requests while the core is far behind.
 
 use std::time::Duration;
 
@@ -129,4 +130,90 @@ async fn stun_keepalive_is_answered() {
     assert_eq!(&buf[8..20], b"0123456789ab");
     assert_eq!(n, 32);
     assert_eq!(layer.stats().parse_errors, 0);
+}
+
+#[tokio::test]
+async fn far_behind_new_requests_are_shed_while_bye_and_responses_get_through() {
+    let mut cfg = config();
+    cfg.udp_workers = 1;
+    cfg.inbound_capacity = 16;
+    cfg.shed_new_requests_at = 4;
+    let (layer, mut rx) = layer(cfg);
+    let server = layer.bind_udp(lo()).await.expect("bind");
+    let c = client().await;
+    let me = c.local_addr().expect("addr");
+    let sent_by = me.to_string();
+    // Nobody reads the inbound queue: four new requests fill it to the threshold.
+    for i in 0..4 {
+        c.send_to(&options("UDP", &sent_by, &format!("q{i}")), server)
+            .await
+            .expect("send");
+    }
+    let wait_for = |want: u64| {
+        let layer = layer.clone();
+        async move {
+            for _ in 0..200 {
+                let s = layer.stats();
+                if s.received + s.shed >= want {
+                    return s;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            layer.stats()
+        }
+    };
+    assert_eq!(wait_for(4).await.received, 4);
+    // Past it: new requests are dropped; a BYE, a request with a To tag and a response are not.
+    for i in 0..3 {
+        c.send_to(&options("UDP", &sent_by, &format!("new{i}")), server)
+            .await
+            .expect("send");
+    }
+    let bye = String::from_utf8(options("UDP", &sent_by, "bye1").to_vec())
+        .expect("utf8")
+        .replace("OPTIONS", "BYE");
+    let in_dialog = String::from_utf8(options("UDP", &sent_by, "info1").to_vec())
+        .expect("utf8")
+        .replace("OPTIONS", "INFO")
+        .replace(
+            "<sip:carol@127.0.0.1>\r\n",
+            "<sip:carol@127.0.0.1>;tag=c1\r\n",
+        );
+    let response = format!(
+        "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP {server};branch=z9hG4bKout1\r\n\
+         To: <sip:carol@127.0.0.1>;tag=c2\r\nFrom: <sip:alice@127.0.0.1>;tag=1928\r\n\
+         Call-ID: out1@127.0.0.1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+    );
+    for m in [&bye, &in_dialog, &response] {
+        c.send_to(m.as_bytes(), server).await.expect("send");
+    }
+    let stats = wait_for(10).await;
+    assert_eq!((stats.received, stats.shed), (7, 3));
+    let delivered: Vec<String> = {
+        let mut v = Vec::new();
+        for _ in 0..7 {
+            let m = next(&mut rx).await.message;
+            v.push(m.call_id().expect("call-id").to_owned());
+        }
+        v
+    };
+    assert_eq!(
+        delivered,
+        [
+            "q0@127.0.0.1",
+            "q1@127.0.0.1",
+            "q2@127.0.0.1",
+            "q3@127.0.0.1",
+            "bye1@127.0.0.1",
+            "info1@127.0.0.1",
+            "out1@127.0.0.1"
+        ]
+    );
+    // Once the core has caught up, new requests are taken again.
+    c.send_to(&options("UDP", &sent_by, "after"), server)
+        .await
+        .expect("send");
+    let got = next(&mut rx).await;
+    assert_eq!(got.message.call_id().expect("call-id"), "after@127.0.0.1");
+    assert_eq!(layer.stats().shed, 3);
 }
