@@ -51,6 +51,8 @@ MAX_RETRANS_PCT=${BENCH_MAX_RETRANS_PCT:-1}    # retransmissions per call, in %,
 MIN_ACHIEVED_PCT=${BENCH_MIN_ACHIEVED_PCT:-95} # completions/s measured vs. target rate
 CALL_HOLD_MS=${BENCH_CALL_HOLD_MS:-100}        # pause between ACK and BYE
 MEM_BINDINGS=${BENCH_MEM_BINDINGS:-$d_memn}
+# [server] threads for Carillon; unset: its default.
+carillon_threads=${BENCH_CARILLON_THREADS:+threads = $BENCH_CARILLON_THREADS}
 MEM_RATE=${BENCH_MEM_RATE:-2000}
 MEM_SETTLE=${BENCH_MEM_SETTLE:-35}              # seconds between the last REGISTER and the measurement
 CARILLON_PORT=5060
@@ -176,6 +178,7 @@ start_server() {
             cat >"$dir/carillon.toml" <<EOF
 [server]
 listen = ["udp:127.0.0.1:$CARILLON_PORT"]
+$carillon_threads
 [auth]
 algorithms = ["MD5"]
 trusted = $t

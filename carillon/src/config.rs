@@ -57,12 +57,19 @@ pub struct ServerSection {
     /// The Server / User-Agent header value. Default `Carillon`.
     pub server_header: String,
     /// Threads for network input and output (receiving, TLS, WebSocket). The SIP core is one
-    /// task whatever this is; more threads help only with many TLS or WebSocket connections
-    /// and cost CPU in wake-ups otherwise. Default 1.
+    /// task whatever this is; the other threads read and parse beside it, so that a burst it
+    /// cannot keep up with is sorted (new requests shed, BYEs and responses kept) instead of
+    /// being dropped at random by the kernel. One costs the least CPU per message when the
+    /// machine has nothing else to do. Default: one per CPU, at most 4.
     pub threads: usize,
     /// How long, in milliseconds, a registration or stored message waits for others to share
     /// its disk commit (fsync). 0 commits at once. Default 2.
     pub commit_delay_ms: u64,
+}
+
+/// One I/O thread per CPU, at most 4.
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
 impl Default for ServerSection {
@@ -73,7 +80,7 @@ impl Default for ServerSection {
             domains: Vec::new(),
             advertised_host: None,
             server_header: "Carillon".to_owned(),
-            threads: 1,
+            threads: default_threads(),
             commit_delay_ms: 2,
         }
     }
