@@ -37,6 +37,14 @@ const CALLS: usize = 10;
 /// Memory the server may use at the end of the burst.
 const RSS_LIMIT_KB: u64 = 200 * 1024;
 
+/// One burst at a time: each test states the load its server gets, and two bursts side by
+/// side on a 2-core machine would each get a share of the CPU nobody chose.
+static ONE_BURST: Mutex<()> = Mutex::new(());
+
+fn one_burst_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_BURST.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// What the blasters got back, by status code, and 503s lacking Retry-After.
 #[derive(Default)]
 struct Answers {
@@ -316,6 +324,7 @@ fn assert_calls_ended(b: &Burst) {
 
 #[test]
 fn invite_burst_gets_503_with_retry_after_while_calls_end_and_memory_stays_bounded() {
+    let _one = one_burst_at_a_time();
     let test = "invite_burst_gets_503_with_retry_after_while_calls_end_and_memory_stays_bounded";
     let rate = std::env::var("CARILLON_OVERLOAD_RATE")
         .ok()
@@ -340,6 +349,7 @@ fn invite_burst_gets_503_with_retry_after_while_calls_end_and_memory_stays_bound
 
 #[test]
 fn far_beyond_capacity_calls_still_end_and_some_new_calls_are_served() {
+    let _one = one_burst_at_a_time();
     let test = "far_beyond_capacity_calls_still_end_and_some_new_calls_are_served";
     let (server, b) = run_burst(test, HEAVY_RATE, Duration::from_secs(5));
     assert!(
@@ -365,6 +375,7 @@ fn far_beyond_capacity_calls_still_end_and_some_new_calls_are_served() {
 #[test]
 #[ignore = "benchmark step, run by bench/overload.sh"]
 fn overload_measurement() {
+    let _one = one_burst_at_a_time();
     let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
     let rate = env("CARILLON_OVERLOAD_RATE").expect("CARILLON_OVERLOAD_RATE");
     let secs = env("CARILLON_OVERLOAD_SECS").unwrap_or(5);
