@@ -4,6 +4,8 @@
 //! buffer overflows, and a BYE ending an established call is as likely to be lost as the new
 //! INVITE that caused the overload.
 
+use sip_message::HeaderName;
+
 /// Whether `raw` is a request that starts new work: not a response, not ACK, BYE or CANCEL
 /// (they finish work already accepted), and no tag on its To header (a request inside a
 /// dialog carries one). When unsure (the message is malformed enough that the parser will
@@ -25,29 +27,22 @@ pub(crate) fn starts_new_work(raw: &[u8]) -> bool {
 /// The value of the To header (full or compact name), with any folded continuation lines, or
 /// `None` when the header section has none.
 fn to_header(raw: &[u8]) -> Option<&[u8]> {
-    let mut lines = Lines { rest: raw };
-    lines.next()?; // the request line
-    while let Some(line) = lines.next() {
+    let mut lines = line_spans(raw).skip(1); // past the request line
+    while let Some((start, end)) = lines.next() {
+        let line = &raw[start..end];
         if line.is_empty() {
             return None;
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
             continue;
         };
-        let name = line[..colon].trim_ascii();
-        if name.eq_ignore_ascii_case(b"to") || name.eq_ignore_ascii_case(b"t") {
-            let start = line.as_ptr() as usize - raw.as_ptr() as usize + colon + 1;
-            let mut end = start + line.len() - colon - 1;
-            // Folded lines (starting with a space or tab) belong to the same header.
-            while let Some(next) = lines.peek() {
-                if !matches!(next.first(), Some(b' ' | b'\t')) {
-                    break;
-                }
-                lines.next();
-                end = next.as_ptr() as usize - raw.as_ptr() as usize + next.len();
-            }
-            return Some(&raw[start..end]);
+        if HeaderName::from_bytes(line[..colon].trim_ascii()) != HeaderName::To {
+            continue;
         }
+        // Folded lines (starting with a space or tab) belong to the same header.
+        let folded = lines.take_while(|&(s, _)| matches!(raw.get(s), Some(b' ' | b'\t')));
+        let value_end = folded.last().map_or(end, |(_, e)| e);
+        return Some(&raw[start + colon + 1..value_end]);
     }
     None
 }
@@ -65,31 +60,26 @@ fn has_tag(value: &[u8]) -> bool {
     })
 }
 
-/// Lines of a message ending in CRLF or a bare LF, without their terminators.
-struct Lines<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Lines<'a> {
-    fn peek(&self) -> Option<&'a [u8]> {
-        Lines { rest: self.rest }.next()
-    }
-}
-
-impl<'a> Iterator for Lines<'a> {
-    type Item = &'a [u8];
-
-    fn next(&mut self) -> Option<&'a [u8]> {
-        if self.rest.is_empty() {
+/// Where each line of a message starts and ends, its CRLF or bare LF left out.
+fn line_spans(raw: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let start = at;
+        if start >= raw.len() {
             return None;
         }
-        let (line, rest) = match self.rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
-            None => (self.rest, &self.rest[self.rest.len()..]),
+        let nl = raw[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(raw.len(), |i| start + i);
+        at = nl + 1;
+        let end = if nl > start && raw[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
         };
-        self.rest = rest;
-        Some(line.strip_suffix(b"\r").unwrap_or(line))
-    }
+        Some((start, end))
+    })
 }
 
 #[cfg(test)]
